@@ -1,0 +1,39 @@
+# gdlab: `make lab` to learn, `make test` to check every notebook still gives its outputs.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+LAB_ARGS ?=
+NB ?= notebooks/*.ipynb
+NOTEBOOK_DIRS := notebooks exercises solutions
+
+.PHONY: venv lab test unit notebooks execute lock clean
+
+venv: $(STAMP)
+
+$(STAMP): requirements.lock pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --disable-pip-version-check torch==2.13.0
+	$(BIN)/pip install --disable-pip-version-check -r requirements.lock
+	$(BIN)/pip install --disable-pip-version-check --no-deps -e .
+	touch $@
+
+lab: venv
+	$(BIN)/jupyter lab notebooks/00_start_here.ipynb $(LAB_ARGS)
+
+test: venv
+	MPLBACKEND=Agg $(BIN)/python -m pytest -n auto --dist loadfile --nbval --nbval-current-env tests $(NOTEBOOK_DIRS)
+
+unit: venv
+	MPLBACKEND=Agg $(BIN)/python -m pytest -n auto tests
+
+# Re-execute notebooks in place, outputs saved (make execute NB=notebooks/02_gradient_descent.ipynb).
+execute: venv
+	$(BIN)/jupyter nbconvert --to notebook --execute --inplace $(NB)
+
+lock: venv
+	{ sed -n '1,2p' requirements.lock; echo "torch==2.13.0"; $(BIN)/pip freeze --exclude-editable | grep -v '^torch=='; } > requirements.lock.new
+	mv requirements.lock.new requirements.lock
+
+clean:
+	rm -rf $(VENV) .pytest_cache

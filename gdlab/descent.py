@@ -1,0 +1,76 @@
+"""Gradient descent, and a runner for any gdlab optimizer, returning a Trace."""
+from dataclasses import dataclass
+
+import numpy as np
+
+from gdlab._validate import as_point, count, non_negative, positive
+
+__all__ = ["Trace", "gradient_descent"]
+
+EXPLOSION = 1e12  # a loss this many times larger than where it started counts as diverged
+
+
+@dataclass(repr=False)
+class Trace:
+    """What a descent run did: every point visited, its loss and gradient norm, and how it ended."""
+
+    xs: np.ndarray
+    losses: np.ndarray
+    grad_norms: np.ndarray
+    status: str  # "converged", "diverged" or "max_steps"
+    message: str
+
+    @property
+    def steps(self):
+        return len(self.xs) - 1
+
+    @property
+    def x(self):
+        """The last point."""
+        return self.xs[-1]
+
+    @property
+    def loss(self):
+        return float(self.losses[-1])
+
+    def __repr__(self):
+        return f"Trace({self.message})"
+
+
+def gradient_descent(f, grad, x0, lr, steps=1000, tol=1e-8):
+    """x_{k+1} = x_k - lr * grad(x_k) until ||grad|| <= tol, divergence, or `steps` updates."""
+    lr = positive(lr, "lr")
+    return _run(f, grad, x0, lambda x, g: x - lr * g, steps, tol, advice="try a smaller learning rate")
+
+
+def _run(f, grad, x0, update, steps, tol, advice):
+    """Iterate x = update(x, grad(x)) and record a Trace; shared by every descent method."""
+    x = as_point(x0, "x0")
+    steps = count(steps, "steps")
+    tol = non_negative(tol, "tol")
+    xs, losses, grad_norms = [], [], []
+    status = "max_steps"
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        for k in range(steps + 1):
+            loss, g = float(f(x)), np.asarray(grad(x), dtype=float)
+            if g.shape != x.shape:
+                raise ValueError(f"grad(x) must have the shape of x0, {x.shape}; got {g.shape}")
+            g_norm = float(np.linalg.norm(g))
+            xs.append(x.copy())
+            losses.append(loss)
+            grad_norms.append(g_norm)
+            if not np.isfinite(loss) or not np.isfinite(g_norm) or abs(loss) > EXPLOSION * max(1.0, abs(losses[0])):
+                status = "diverged"
+                break
+            if g_norm <= tol:
+                status = "converged"
+                break
+            if k < steps:
+                x = update(x, g)
+    k = len(xs) - 1
+    message = {
+        "converged": f"converged in {k} steps: loss {loss:.6g}, |grad| {g_norm:.2e} <= tol {tol:.0e}",
+        "diverged": f"diverged at step {k}: loss {loss:.3g}; {advice}",
+        "max_steps": f"stopped after {k} steps (max_steps): loss {loss:.6g}, |grad| {g_norm:.2e} > tol {tol:.0e}",
+    }[status]
+    return Trace(np.array(xs), np.array(losses), np.array(grad_norms), status, message)
