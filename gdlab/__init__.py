@@ -1,19 +1,18 @@
 """gdlab: the helper package of the gradient descent course.
 
-`import gdlab` loads only NumPy. The modules that need matplotlib, ipywidgets
-or torch (plots, widgets, torch) load on first use: `gdlab.plots.contour(...)`.
+`import gdlab` loads only NumPy. Every other submodule loads on first use
+(`gdlab.plots.contour(...)` imports matplotlib then), so the heavy ones,
+plots and widgets (matplotlib, ipywidgets) and torch, cost nothing until needed.
 """
 import importlib
 
 from gdlab import descent, functions, gradients
 
 __version__ = "0.1.0"
-__all__ = ["descent", "functions", "gradients", "plots"]
-
-_LAZY = {"plots"}
+__all__ = ["check", "data", "descent", "functions", "gradients", "metrics", "models", "nn", "optim", "plots", "torch", "widgets"]
 
 
 def __getattr__(name):
-    if name in _LAZY:
+    if name in __all__:
         return importlib.import_module(f"gdlab.{name}")
     raise AttributeError(f"module 'gdlab' has no attribute {name!r}")
