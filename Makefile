@@ -7,7 +7,7 @@ LAB_ARGS ?=
 NB ?= notebooks/*.ipynb
 NOTEBOOK_DIRS := notebooks exercises solutions
 
-.PHONY: venv lab test unit notebooks execute lock clean
+.PHONY: venv lab test unit execute exercises badges html lock clean
 
 venv: $(STAMP)
 
@@ -30,6 +30,19 @@ unit: venv
 # Re-execute notebooks in place, outputs saved (make execute NB=notebooks/02_gradient_descent.ipynb).
 execute: venv
 	$(BIN)/jupyter nbconvert --to notebook --execute --inplace $(NB)
+
+# Regenerate exercises/ from solutions/ (solution code replaced by stubs, re-executed).
+exercises: venv
+	$(BIN)/python tools/make_exercises.py
+
+# Point every badge and Colab install cell at a fork: make badges REPO=owner/name
+badges:
+	@test -n "$(REPO)" || { echo "usage: make badges REPO=owner/name"; exit 2; }
+	$(PYTHON) tools/badges.py $(REPO)
+
+# A static, browsable copy of the course in site/ (open site/index.html).
+html: venv
+	$(BIN)/python tools/build_site.py site
 
 lock: venv
 	{ sed -n '1,2p' requirements.lock; echo "torch==2.13.0"; $(BIN)/pip freeze --exclude-editable | grep -v '^torch=='; } > requirements.lock.new
