@@ -22,10 +22,10 @@ lab: venv
 	$(BIN)/jupyter lab notebooks/00_start_here.ipynb $(LAB_ARGS)
 
 test: venv
-	MPLBACKEND=Agg $(BIN)/python -m pytest -n auto --dist loadfile --nbval --nbval-current-env tests $(NOTEBOOK_DIRS)
+	$(BIN)/python -m pytest -n auto --dist loadfile --nbval --nbval-current-env tests $(NOTEBOOK_DIRS)
 
 unit: venv
-	MPLBACKEND=Agg $(BIN)/python -m pytest -n auto tests
+	$(BIN)/python -m pytest -n auto tests
 
 # Re-execute notebooks in place, outputs saved (make execute NB=notebooks/02_gradient_descent.ipynb).
 execute: venv

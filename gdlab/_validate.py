@@ -66,3 +66,23 @@ def one_of(value, name, allowed):
     if value not in allowed:
         raise ValueError(f"{name} must be one of {', '.join(map(repr, allowed))}; got {value!r}")
     return value
+
+
+def fraction(value, name):
+    """0 <= `value` <= 1, e.g. Adadelta's rho or SGD's dampening."""
+    value = as_real(value, name)
+    if not 0 <= value <= 1:
+        raise ValueError(f"{name} must be in [0, 1], got {value}")
+    return value
+
+
+def decay_pair(value, name):
+    """A pair of decay rates such as Adam's betas = (beta1, beta2), each in [0, 1)."""
+    expected = f"{name} must be a pair of numbers in [0, 1), e.g. (0.9, 0.999); got {value!r}"
+    try:
+        first, second = value
+    except TypeError:
+        raise TypeError(expected) from None
+    except ValueError:
+        raise ValueError(expected) from None
+    return in_unit_interval(first, f"{name}[0]"), in_unit_interval(second, f"{name}[1]")

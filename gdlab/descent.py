@@ -5,7 +5,7 @@ import numpy as np
 
 from gdlab._validate import as_point, count, non_negative, positive
 
-__all__ = ["Trace", "gradient_descent"]
+__all__ = ["Trace", "gradient_descent", "minimize"]
 
 EXPLOSION = 1e12  # a loss this many times larger than where it started counts as diverged
 
@@ -74,3 +74,16 @@ def _run(f, grad, x0, update, steps, tol, advice):
         "max_steps": f"stopped after {k} steps (max_steps): loss {loss:.6g}, |grad| {g_norm:.2e} > tol {tol:.0e}",
     }[status]
     return Trace(np.array(xs), np.array(losses), np.array(grad_norms), status, message)
+
+
+def minimize(f, grad, x0, optimizer, steps=1000, tol=1e-8):
+    """Run a gdlab.optim optimizer, x = optimizer.step(x, grad(x)), from x0; same stopping rules and Trace.
+
+    The optimizer's state is reset first, so every call starts afresh (its hyperparameters are kept):
+        minimize(rosenbrock, rosenbrock.grad, [-1.0, 1.0], gdlab.optim.Adam(lr=0.01), steps=5000)
+    """
+    if not (callable(getattr(optimizer, "step", None)) and callable(getattr(optimizer, "reset", None))):
+        raise TypeError("optimizer must be a gdlab.optim optimizer such as Adam(lr=0.01), "
+                        f"got {type(optimizer).__name__}")
+    optimizer.reset()
+    return _run(f, grad, x0, optimizer.step, steps, tol, advice=f"try a smaller learning rate than lr={optimizer.lr:g}")

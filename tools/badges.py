@@ -32,8 +32,9 @@ def repoint(new_repo, root=ROOT):
     if not REPO_PATTERN.match(new_repo):
         raise SystemExit(f"REPO must look like owner/name (letters, digits, '-', '_', '.'), got {new_repo!r}")
     old_repo = current_repo(root)
-    # Only the address forms that badges and install cells use (github.com/, colab's github/, binder's gh/).
-    address = re.compile(r"(github\.com/|github/|gh/)" + re.escape(old_repo) + r"(?![A-Za-z0-9_.-])")
+    # Only the address forms that badges, links and install cells use: github.com/, colab's github/,
+    # binder's gh/ and raw.githubusercontent.com/.
+    address = re.compile(r"(github\.com/|githubusercontent\.com/|github/|gh/)" + re.escape(old_repo) + r"(?![A-Za-z0-9_.-])")
     changed = []
     for path in files_to_rewrite(root):
         text = path.read_text(encoding="utf-8")

@@ -1,0 +1,149 @@
+"""Checks for exercises/02_gradient_descent.ipynb."""
+import numpy as np
+
+from gdlab import descent
+from gdlab.check.core import Chapter, _array, _near, _show, call, close, fail, number
+from gdlab.functions import Quadratic
+
+_Q2 = Quadratic([[3.0, 1.0], [1.0, 2.0]], [1.0, 0.0])
+
+
+def _rotated(L, mu):
+    c, s = np.cos(0.5), np.sin(0.5)
+    R = np.array([[c, -s], [s, c]])
+    return Quadratic(R @ np.diag([L, mu]) @ R.T)
+
+
+def _descend(grad, x0, lr, steps, sign=-1.0):
+    xs = [np.array(x0, dtype=float)]
+    for _ in range(steps):
+        xs.append(xs[-1] + sign * lr * grad(xs[-1]))
+    return np.array(xs)
+
+
+def _outcome(trace):
+    return {"converged": f"converges in {trace.steps} steps",
+            "diverged": f"diverges (step {trace.steps})",
+            "max_steps": f"has not converged after {trace.steps} steps"}[trace.status]
+
+
+def _steps(q, x0, lr, tol=1e-6, max_steps=10_000):
+    trace = descent.gradient_descent(q, q.grad, x0, lr, steps=max_steps, tol=tol)
+    return trace.steps if trace.status == "converged" else None
+
+
+class ch02(Chapter):
+    """02 · Gradient descent."""
+
+    def task1(gradient_descent):
+        "the gradient descent loop"
+        x0, lr, steps = np.array([2.0, -1.0]), 0.2, 10
+        given = x0.copy()
+        right = _descend(_Q2.grad, x0, lr, steps)
+        got = call(gradient_descent, _Q2.grad, given, lr, steps)
+        close(got, right, f"your iterates (lr = {lr}, steps = {steps})", {
+            "you moved uphill: the update is x - lr * grad(x)": _descend(_Q2.grad, x0, lr, steps, sign=1.0),
+            "x0 is missing: the first row is the starting point, then one row per update": right[1:],
+            "one update short: `steps` updates give steps + 1 points, x0 included": right[:-1],
+            "one update too many: `steps` updates give steps + 1 points, x0 included":
+                _descend(_Q2.grad, x0, lr, steps + 1),
+            "you returned only the last point; return every iterate, stacked: np.array(xs)": right[-1],
+            "every row is the same point: x changed in place after you stored it; store x.copy() "
+            "or write x = x - lr * g": np.tile(right[-1], (steps + 1, 1)),
+        })
+        if not np.array_equal(given, x0):
+            fail("your function changed the caller's x0 in place; start from x = np.array(x0, dtype=float).")
+        return f"{steps} updates, {steps + 1} points, x0 untouched."
+
+    def task2(steps_to_tolerance):
+        "a stopping criterion"
+        cases = [  # (x0, lr, max_steps, why None would be right)
+            (np.array([2.0, -1.0]), 0.3, 10_000, None),
+            (_Q2.minima[0], 0.3, 10_000, None),
+            (np.array([2.0, -1.0]), 0.6, 10_000, "lr = 0.6 > 2/L diverges"),
+            (np.array([2.0, -1.0]), 1e-4, 50, "lr = 1e-4 is far too slow to reach tol in 50 steps"),
+        ]
+        for x0, lr, max_steps, why in cases:
+            expected = _steps(_Q2, x0, lr, max_steps=max_steps)
+            got = call(steps_to_tolerance, _Q2.grad, x0.copy(), lr, 1e-6, max_steps)
+            where = f"from x0 = {_show(x0)} with lr = {lr:g}, max_steps = {max_steps}"
+            if expected is None:
+                if got is not None:
+                    fail(f"{where}: you returned {got!r}; {why}, so return None.")
+                continue
+            got = number(got, f"your step count {where}")
+            if got == expected + 1:
+                fail(f"{where}: {got:.0f} is one too many; count updates, not gradient evaluations "
+                     "(if x0 already has ||grad|| <= tol the answer is 0).")
+            if got == expected - 1:
+                fail(f"{where}: {got:.0f} is one too few; stop at the first x with ||grad(x)|| <= tol.")
+            if got != expected:
+                fail(f"{where}: you returned {got:.0f}, expected {expected}.")
+        return "counts updates until ||grad|| <= tol, 0 at the minimum, None when it diverges or runs out of steps."
+
+    def task3(largest_stable_lr):
+        "the largest stable learning rate"
+        for A in (_Q2.A, np.array([[4.0, 1.0, 0.0], [1.0, 3.0, 1.0], [0.0, 1.0, 2.0]])):
+            eig = np.linalg.eigvalsh(A)
+            close(call(largest_stable_lr, A.copy()), 2 / eig[-1], f"your lr for A = {A.tolist()}", {
+                "1/L guarantees that the loss decreases every step, but GD still converges up to 2/L": 1 / eig[-1],
+                "that is 2/μ, from the smallest eigenvalue; the bound comes from the largest, L": 2 / eig[0],
+                "use the largest eigenvalue of A, not its largest diagonal entry": 2 / A.diagonal().max(),
+                "that is L itself; the bound is 2/L": eig[-1],
+            })
+        lr_max = 2 / _Q2.L
+        below, above = (descent.gradient_descent(_Q2, _Q2.grad, [2.0, -1.0], c * lr_max, steps=5000, tol=1e-6)
+                        for c in (0.99, 1.01))
+        return (f"2/L = {lr_max:.4f} for L = {_Q2.L:.4f}; measured: lr = 0.99·2/L {_outcome(below)}, "
+                f"lr = 1.01·2/L {_outcome(above)}.")
+
+    def task4(fastest_lr):
+        "the fastest learning rate"
+        q, x0 = _rotated(10.0, 1.0), np.array([1.0, 1.0])
+        lrs = np.array([0.01, 0.05, 0.1, 0.15, 0.18, 0.19, 0.2, 0.25])
+        steps = [_steps(q, x0, lr) for lr in lrs]
+        done = [k for k, s in enumerate(steps) if s is not None]
+        best = min(done, key=lambda k: steps[k])
+        got = number(call(fastest_lr, q.grad, x0.copy(), lrs.copy()), "your fastest lr")
+        match = np.isclose(lrs, got, rtol=1e-9, atol=0)
+        if not match.any():
+            fail(f"{got:g} is not one of lrs; return the learning rate itself, not its step count or index.")
+        k = int(np.argmax(match))
+        if k == best:
+            last = done[-1]
+            return (f"lr = {lrs[k]:g} needs {steps[k]} steps, the largest converging lr = {lrs[last]:g} needs "
+                    f"{steps[last]}: near 2/L = {2 / q.L:.4g} the steep direction barely shrinks. (Theory: "
+                    f"2/(L+μ) = {2 / (q.L + q.mu):.4f} has the best worst-case rate.)")
+        if steps[k] is None:
+            fail(f"lr = {got:g} never reaches the tolerance (steps_to_tolerance gives None); skip those runs.")
+        if k == done[-1]:
+            fail(f"lr = {got:g} is the largest that converges but not the fastest ({steps[k]} steps): "
+                 "near 2/L the steep direction oscillates. Pick the fewest steps.")
+        fail(f"lr = {got:g} takes {steps[k]} steps; another lr in lrs needs fewer.")
+
+    def task5(standardize):
+        "feature scaling"
+        rng = np.random.default_rng(5)
+        n = 200
+        X = np.column_stack([rng.uniform(18, 70, n), rng.normal(50_000, 15_000, n), rng.integers(8, 21, n)])
+        y = X @ np.array([0.02, 3e-5, 0.1]) + rng.normal(0, 0.1, n)
+        mean, std = X.mean(axis=0), X.std(axis=0)
+        got = _array(call(standardize, X.copy()), "your standardised X")
+        with_ddof1 = (X - mean) / X.std(axis=0, ddof=1)  # the sample std is fine too
+        Z = close(got, with_ddof1 if _near(got, with_ddof1, 1e-6, 1e-9) else (X - mean) / std, "your standardised X", {
+            "you standardised each row; standardise each column (axis=0)":
+                (X - X.mean(axis=1, keepdims=True)) / X.std(axis=1, keepdims=True),
+            "subtract the column mean too": X / std,
+            "divide by the standard deviation, not the variance": (X - mean) / X.var(axis=0),
+            "use per-column statistics (axis=0), not one mean and std for the whole matrix": (X - X.mean()) / X.std(),
+            "that is min-max scaling; here each column should get mean 0 and standard deviation 1":
+                (X - X.min(axis=0)) / (X.max(axis=0) - X.min(axis=0)),
+            "now divide each column by its standard deviation": X - mean,
+        })
+        report = []
+        for features in (X, Z):
+            H = 2 / n * features.T @ features
+            q = Quadratic((H + H.T) / 2, 2 / n * features.T @ y)
+            trace = descent.gradient_descent(q, q.grad, np.zeros(3), 1 / q.L, steps=2000, tol=1e-6)
+            report.append(f"condition number {q.condition_number:.3g}, GD with lr = 1/L {_outcome(trace)}")
+        return f"raw features: {report[0]}; standardised: {report[1]}."
