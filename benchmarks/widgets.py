@@ -17,7 +17,7 @@ from gdlab import widgets
 
 
 def values_across(control, n=15):
-    if isinstance(control, (W.Dropdown, W.ToggleButtons, W.RadioButtons)):
+    if isinstance(control, (W.Dropdown, W.ToggleButtons, W.RadioButtons, W.SelectionSlider)):
         options = [o[1] if isinstance(o, tuple) else o for o in control.options]
         return (options * n)[: max(n, len(options))]
     if isinstance(control, W.FloatLogSlider):

@@ -16,11 +16,12 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from PIL import Image
 
-from gdlab import functions, optim
+from gdlab import data, functions, optim
+from gdlab.optim import lr_scheduler
 from gdlab.descent import gradient_descent, minimize
 from gdlab.plots import grid
 
-__all__ = ["lr_explorer", "momentum_explorer"]
+__all__ = ["lr_explorer", "momentum_explorer", "optimizer_race", "minibatch_explorer", "schedule_explorer"]
 
 GOOD, BAD, NEUTRAL = "#1a7f37", "#cf222e", "#444444"
 
@@ -67,29 +68,40 @@ class _LiveFigure:
         self.image.value = buffer.getvalue()
 
 
-def _explorer(controls, live, update, status_artist):
-    """Wire `update` to every control, draw once, and return the container with its handles."""
+def _explorer(controls, live, update, status_artist, rows=None):
+    """Wire `update` to every control, draw once, and return the container with its handles.
+
+    rows: the control names of each row of the layout (default: three controls per row).
+    """
     def on_change(_change=None):
+        if busy:  # an update that moves controls itself (new slider ranges) redraws once, at its end
+            return
+        busy.append(True)
         try:
             message, colour = update()
         except Exception as error:  # an explorer must never print a traceback: show the problem on the plot
             message, colour = f"cannot draw this: {error}", BAD
+        finally:
+            busy.clear()
         status_artist.set_text(message)
         status_artist.set_color(colour)
         box.status = message
         live.render()
 
+    busy = []
     for control in controls.values():
         control.observe(on_change, names="value")
-    rows = [W.HBox(list(controls.values())[i:i + 3]) for i in range(0, len(controls), 3)]
-    box = W.VBox(rows + [live.image])
+    names = list(controls)
+    rows = rows or [names[i:i + 3] for i in range(0, len(names), 3)]
+    box = W.VBox([W.HBox([controls[name] for name in row]) for row in rows] + [live.image])
     box.controls, box.figure, box.status = controls, live.figure, ""
     on_change()
     return box
 
 
-def _status_text(ax):
-    return ax.text(0.02, 0.97, "", transform=ax.transAxes, va="top", fontsize=10, fontweight="bold",
+def _status_text(ax, corner="upper left", fontsize=10):
+    y, va = (0.97, "top") if corner == "upper left" else (0.03, "bottom")
+    return ax.text(0.02, y, "", transform=ax.transAxes, va=va, fontsize=fontsize, fontweight="bold",
                    bbox=dict(boxstyle="round", facecolor="white", alpha=0.85, edgecolor="none"))
 
 
@@ -108,22 +120,13 @@ def _finite(xs):
     return xs[np.all(np.isfinite(xs.reshape(len(xs), -1)), axis=1)]
 
 
-def _set_loss_curve(ax, line, losses, floor=0.0):
-    """Plot losses - floor on the log axis, dropping non-finite and non-positive values, and rescale."""
+def _set_loss_curve(line, losses, floor=0.0):
+    """Plot losses - floor on a log axis, dropping non-finite and non-positive values; return what is shown."""
     gap = np.asarray(losses, dtype=float) - floor
     steps = np.arange(len(gap))
     keep = np.isfinite(gap) & (gap > 0)
     line.set_data(steps[keep], gap[keep])
     return gap[keep]
-
-
-def _rescale_log(ax, curves, n_steps):
-    """Whole decades around the curves, so that small changes keep the limits (and the fast redraw)."""
-    values = np.concatenate([c for c in curves if len(c)] or [np.array([1.0])])
-    low = np.floor(np.log10(max(values.min(), 1e-16)))
-    high = np.ceil(np.log10(min(values.max(), 1e300)))
-    ax.set_xlim(0, max(n_steps, 1))
-    ax.set_ylim(10.0 ** (low - 1), 10.0 ** (high + 1))
 
 
 # --- learning-rate explorer ------------------------------------------------------------------
@@ -191,7 +194,7 @@ def lr_explorer():
             path_line.set_data(xs[:, 0], f(xs.T))
         else:
             path_line.set_data(xs[:, 0], xs[:, 1])
-        _set_loss_curve(ax_loss, loss_line, trace.losses, floor=f.f_min)
+        _set_loss_curve(loss_line, trace.losses, floor=f.f_min)
         ax_loss.set_xlim(0, controls["steps"].value)
         ax_loss.set_ylim(1e-12, 1e4 * (trace.losses[0] - f.f_min))
         message = trace.message.split(", |grad|")[0]
@@ -273,6 +276,327 @@ def momentum_explorer():
         if trace.status == "diverged":
             message = trace.message.replace("learning rate", "learning rate or momentum") + "\n" + message
         return message, BAD if rate >= 1 else GOOD
+
+    live.figure.tight_layout()
+    return _explorer(controls, live, update, status)
+
+
+# --- optimizer race --------------------------------------------------------------------------
+
+_RACE_OBJECTIVES = {
+    "Rosenbrock": (functions.rosenbrock, (-1.5, 2.0)),
+    "Beale": (functions.beale, (-3.0, -3.0)),
+    "Himmelblau": (functions.himmelblau, (0.0, 0.0)),
+    "Booth": (functions.booth, (-8.0, 8.0)),
+    "elongated quadratic (k = 50)": (functions.Quadratic(np.diag([1.0, 50.0]), name="elongated quadratic"), (-2.5, 1.5)),
+    "Rastrigin": (functions.rastrigin, (3.3, -2.4)),
+}
+
+# name -> optimizer built from (lr, beta): beta is the momentum, or Adam's beta1; None leaves a lane empty
+_RACERS = {
+    "(none)": None,
+    "SGD": lambda lr, beta: optim.SGD(lr=lr),
+    "SGD + momentum": lambda lr, beta: optim.SGD(lr=lr, momentum=beta),
+    "Nesterov": lambda lr, beta: optim.SGD(lr=lr, momentum=beta, nesterov=beta > 0),
+    "Adagrad": lambda lr, beta: optim.Adagrad(lr=lr),
+    "RMSprop": lambda lr, beta: optim.RMSprop(lr=lr, momentum=beta),
+    "Adadelta": lambda lr, beta: optim.Adadelta(lr=lr),
+    "Adam": lambda lr, beta: optim.Adam(lr=lr, betas=(beta, 0.999)),
+    "AdamW": lambda lr, beta: optim.AdamW(lr=lr, betas=(beta, 0.999)),
+    "NAdam": lambda lr, beta: optim.NAdam(lr=lr, betas=(beta, 0.999)),
+}
+_USES_BETA = {"SGD + momentum", "Nesterov", "RMSprop", "Adam", "AdamW", "NAdam"}
+_LANES = [("SGD", 1.5e-3, 0.0), ("SGD + momentum", 1e-3, 0.9), ("Adam", 0.1, 0.9), ("(none)", 0.01, 0.9)]
+_LANE_COLOURS = ["tab:red", "tab:orange", "tab:blue", "tab:purple"]
+
+
+def optimizer_race():
+    """Up to four optimizers, each with its own lr and momentum (or beta1), from the same start point.
+
+    The start point is set with the two sliders (a click on the plot needs a non-core widget library).
+    """
+    controls = {
+        "objective": W.Dropdown(options=list(_RACE_OBJECTIVES), description="objective"),
+        "steps": W.IntSlider(value=300, min=10, max=1000, step=10, description="steps"),
+        "x0": W.FloatSlider(description="start x1", readout_format=".2f"),
+        "y0": W.FloatSlider(description="start x2", readout_format=".2f"),
+    }
+    for i, (name, lr, beta) in enumerate(_LANES, start=1):
+        controls[f"optimizer{i}"] = W.Dropdown(options=list(_RACERS), value=name, description=f"optimizer {i}")
+        controls[f"lr{i}"] = W.FloatLogSlider(value=lr, base=10, min=-5, max=1, step=0.05, description="lr",
+                                              readout_format=".1e")
+        controls[f"beta{i}"] = W.FloatSlider(value=beta, min=0.0, max=0.99, step=0.01, description="momentum/β1")
+    rows = [["objective", "steps"], ["x0", "y0"]] + [[f"optimizer{i}", f"lr{i}", f"beta{i}"] for i in range(1, 5)]
+    live = _LiveFigure(2)
+    ax_path, ax_loss = live.axes
+    status = _status_text(ax_loss, corner="lower left", fontsize=8)
+    paths = [ax_path.plot([], [], "-", color=c, linewidth=1.5, label=f"path {i}")[0]
+             for i, c in enumerate(_LANE_COLOURS, start=1)]
+    curves = [ax_loss.plot([], [], color=c)[0] for c in _LANE_COLOURS]
+    (start,) = ax_path.plot([], [], "o", color="white", markeredgecolor="black", markersize=7)
+    live.animate(*paths, *curves, start, status)
+    ax_path.set_xlabel("$x_1$")
+    ax_path.set_ylabel("$x_2$")
+    ax_loss.set_yscale("log")
+    ax_loss.set_xlabel("step")
+    ax_loss.set_ylabel("f(x) - f*")
+    ax_loss.set_title("Loss per step")
+    ax_loss.grid(True, alpha=0.3)
+    state = {"objective": None, "background": [], "legend": None, "runs": {}}
+
+    def run(lane, f, x0, steps, name, lr, beta):
+        """The lane's points and losses; a run is redone only when its settings change or it is too short."""
+        key = (f, tuple(x0), name, lr, beta)
+        cached_key, trace = state["runs"].get(lane, (None, None))
+        if cached_key != key or (trace.status == "max_steps" and trace.steps < steps):
+            trace = minimize(f, f.grad, x0, _RACERS[name](lr, beta), steps=steps, tol=1e-10)
+            state["runs"][lane] = key, trace
+        if trace.steps <= steps:
+            return trace.xs, trace.losses, trace.status, trace.message
+        return trace.xs[: steps + 1], trace.losses[: steps + 1], "max_steps", ""  # a prefix of a longer run
+
+    def draw_objective(f, x0):
+        for artist in state["background"]:
+            artist.remove()
+        state["background"] = _contour_background(ax_path, f)
+        (x_lo, x_hi), (y_lo, y_hi) = f.domain[:2]
+        ax_path.set_xlim(x_lo, x_hi)
+        ax_path.set_ylim(y_lo, y_hi)
+        ax_path.set_title(f"{f.name}: the race")
+        corners = np.array(np.meshgrid((x_lo, x_hi), (y_lo, y_hi))).reshape(2, -1)
+        ax_loss.set_ylim(1e-10, 10 * (f(corners).max() - f.f_min))  # fixed: dragging a slider keeps the fast redraw
+        for slider, (lo, hi), value in ((controls["x0"], (x_lo, x_hi), x0[0]), (controls["y0"], (y_lo, y_hi), x0[1])):
+            slider.min, slider.max = min(lo, slider.min), max(hi, slider.max)  # widen first: min < max always
+            slider.value, slider.min, slider.max, slider.step = value, lo, hi, (hi - lo) / 200
+        live.invalidate()
+
+    def update():
+        f, default_start = _RACE_OBJECTIVES[controls["objective"].value]
+        if state["objective"] is not f:
+            draw_objective(f, default_start)
+            state["objective"] = f
+        x0, steps = np.array([controls["x0"].value, controls["y0"].value]), controls["steps"].value
+        start.set_data([x0[0]], [x0[1]])
+        lines, labels = [], []
+        for i, (path, curve) in enumerate(zip(paths, curves), start=1):
+            name = controls[f"optimizer{i}"].value
+            controls[f"beta{i}"].disabled = name not in _USES_BETA
+            if _RACERS[name] is None:
+                path.set_data([], [])
+                curve.set_data([], [])
+                continue
+            lr, beta = controls[f"lr{i}"].value, controls[f"beta{i}"].value
+            xs, losses, outcome, message = run(i, f, x0, steps, name, lr, beta)
+            xs = _finite(xs)
+            path.set_data(xs[:, 0], xs[:, 1])
+            _set_loss_curve(curve, losses, floor=f.f_min)
+            label = f"{i}: {name}"
+            labels.append(label)
+            curve.set_label(label)
+            result = f"f - f* {losses[-1] - f.f_min:.1e}" if outcome == "max_steps" else message.split(":")[0]
+            lines.append(f"{i} {name}, lr {lr:.1e}" + (f", β {beta:.2f}" if name in _USES_BETA else "") + f": {result}")
+        if labels != state["legend"]:
+            if ax_loss.get_legend():
+                ax_loss.get_legend().remove()
+            if labels:
+                ax_loss.legend(handles=[c for c in curves if c.get_label() in labels], loc="upper right", fontsize=8)
+            state["legend"] = labels
+            live.invalidate()
+        ax_loss.set_xlim(0, steps)
+        if not lines:
+            return "pick an optimizer in one of the lanes", NEUTRAL
+        return "\n".join(lines), BAD if any("diverged" in line for line in lines) else NEUTRAL
+
+    live.figure.tight_layout()
+    return _explorer(controls, live, update, status, rows)
+
+
+# --- mini-batch explorer ---------------------------------------------------------------------
+
+def minibatch_sgd(X, y, batch_size, lr, epochs, seed=0):
+    """Mini-batch SGD on the MSE of a linear model theta = [w, b], from zero.
+
+    Returns the parameters after every update (row 0: the start) and the loss of every batch;
+    stops early once the parameters blow up (norm above 1e8).
+    """
+    Z = np.column_stack([X, np.ones(len(y))])
+    rng = np.random.default_rng(seed)
+    theta = np.zeros(Z.shape[1])
+    thetas, batch_losses = [theta], []
+    for _ in range(epochs):
+        for Zb, yb in data.minibatches(Z, y, batch_size, rng):
+            residual = Zb @ theta - yb
+            batch_losses.append(residual @ residual / len(yb))
+            theta = theta - lr * 2 / len(yb) * (Zb.T @ residual)
+            thetas.append(theta)
+            if not np.linalg.norm(theta) < 1e8:
+                return np.array(thetas), np.array(batch_losses)
+    return np.array(thetas), np.array(batch_losses)
+
+
+def _full_losses(thetas, Z, y):
+    """The MSE on all the data at each row of thetas, vectorised."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        residuals = thetas @ Z.T - y
+        return np.mean(residuals**2, axis=1)
+
+
+def _least_squares(X, y):
+    """The MSE as a Quadratic in theta = [w, b] (up to a constant), its minimiser and minimum."""
+    Z = np.column_stack([X, np.ones(len(y))])
+    q = functions.Quadratic(2 * Z.T @ Z / len(y), 2 * Z.T @ y / len(y), name="MSE of a line")
+    return Z, q, _full_losses(q.minima[0][None, :], Z, y)[0]
+
+
+def minibatch_explorer():
+    """Batch size, learning rate and epochs of mini-batch SGD on a linear regression: watch the noise."""
+    dataset = data.linear_regression(n=200, n_features=1, noise=1.0, seed=0)
+    Z, q, best = _least_squares(dataset.X, dataset.y)
+    controls = {
+        "batch_size": W.SelectionSlider(options=[1, 2, 5, 10, 20, 50, 100, 200], value=10, description="batch size"),
+        "lr": W.FloatLogSlider(value=0.05, base=10, min=-3, max=0, step=0.05, description="lr", readout_format=".3f"),
+        "epochs": W.IntSlider(value=10, min=1, max=30, description="epochs"),
+        "seed": W.IntSlider(value=0, min=0, max=9, description="shuffle seed"),
+    }
+    live = _LiveFigure(2)
+    ax_path, ax_loss = live.axes
+    status = _status_text(ax_loss)
+    _contour_background(ax_path, q)
+    corners = np.array([np.zeros(2), q.minima[0]])
+    ax_path.set_xlim(corners[:, 0].min() - 0.7, corners[:, 0].max() + 0.7)
+    ax_path.set_ylim(corners[:, 1].min() - 0.7, corners[:, 1].max() + 0.7)
+    ax_path.set_xlabel("weight w")
+    ax_path.set_ylabel("bias b")
+    ax_path.set_title("(w, b) after each update, from (0, 0)")
+    (path_line,) = ax_path.plot([], [], "-", color="tab:red", linewidth=0.8, label="path")
+    (gap_line,) = ax_loss.plot([], [], color="tab:red", linewidth=1, label="gap")
+    live.animate(path_line, gap_line, status)
+    ax_loss.set_yscale("log")
+    ax_loss.set_ylim(1e-7, 10 * (_full_losses(np.zeros((1, 2)), Z, dataset.y)[0] - best))
+    ax_loss.set_xlabel("epoch")
+    ax_loss.set_ylabel("MSE on all the data - least-squares MSE")
+    ax_loss.set_title("Loss after each update")
+    ax_loss.grid(True, alpha=0.3)
+    n = len(dataset.y)
+
+    def update():
+        batch_size, lr, epochs = (controls[k].value for k in ("batch_size", "lr", "epochs"))
+        thetas, _ = minibatch_sgd(dataset.X, dataset.y, batch_size, lr, epochs, controls["seed"].value)
+        updates_per_epoch = -(-n // batch_size)
+        epoch_of = np.arange(len(thetas)) / updates_per_epoch
+        path = _finite(thetas)
+        path_line.set_data(path[:, 0], path[:, 1])
+        gaps = _full_losses(thetas, Z, dataset.y) - best
+        keep = np.isfinite(gaps) & (gaps > 0)
+        gap_line.set_data(epoch_of[keep], gaps[keep])
+        ax_loss.set_xlim(0, epochs)
+        if len(thetas) < epochs * updates_per_epoch + 1 or not np.isfinite(gaps[-1]):
+            return (f"diverged at update {len(thetas) - 1} (epoch {int(epoch_of[-1]) + 1}): "
+                    "try a smaller learning rate or a larger batch"), BAD
+        tail = gaps[-updates_per_epoch:]
+        return (f"{len(thetas) - 1} updates of {batch_size} samples\n"
+                f"last epoch: gap between {tail.min():.1e} and {tail.max():.1e}"), NEUTRAL
+
+    live.figure.tight_layout()
+    return _explorer(controls, live, update, status)
+
+
+# --- schedule explorer -----------------------------------------------------------------------
+
+def _schedule(name, optimizer, epochs, gamma, step_size, warmup):
+    """The gdlab.optim.lr_scheduler behind each choice of the schedule explorer, stepped once per epoch."""
+    warmup = min(warmup, epochs - 1)
+    if name == "constant":
+        return lr_scheduler.LambdaLR(optimizer, lambda t: 1.0)
+    if name == "step":
+        return lr_scheduler.StepLR(optimizer, step_size=step_size, gamma=gamma)
+    if name == "exponential":
+        return lr_scheduler.ExponentialLR(optimizer, gamma=gamma)
+    if name == "cosine":
+        return lr_scheduler.CosineAnnealingLR(optimizer, T_max=epochs)
+    if name == "warm-up + cosine":
+        return lr_scheduler.SequentialLR(optimizer, [
+            lr_scheduler.LinearLR(optimizer, start_factor=0.01, total_iters=warmup),
+            lr_scheduler.CosineAnnealingLR(optimizer, T_max=epochs - warmup)], milestones=[warmup])
+    if name == "one-cycle":
+        return lr_scheduler.OneCycleLR(optimizer, max_lr=optimizer.lr, total_steps=epochs,
+                                       pct_start=warmup / epochs, cycle_momentum=False)
+    raise ValueError(f"schedule must be one of {list(_SCHEDULE_PARAMETERS)}, got {name!r}")
+
+
+_SCHEDULE_PARAMETERS = {"constant": (), "step": ("gamma", "step_size"), "exponential": ("gamma",),
+                        "cosine": (), "warm-up + cosine": ("warmup",), "one-cycle": ("warmup",)}
+
+
+def train_with_schedule(X, y, schedule, lr, epochs, gamma=0.5, step_size=10, warmup=5, batch_size=20, seed=0):
+    """SGD with a schedule on the MSE of a linear model: the lr of each epoch and the loss after it."""
+    Z = np.column_stack([X, np.ones(len(y))])
+    rng = np.random.default_rng(seed)
+    optimizer = optim.SGD(lr=lr)
+    scheduler = _schedule(schedule, optimizer, epochs, gamma, step_size, warmup)
+    theta, lrs, losses = np.zeros(Z.shape[1]), [], []
+    for _ in range(epochs):
+        lrs.append(optimizer.lr)
+        for Zb, yb in data.minibatches(Z, y, batch_size, rng):
+            theta = optimizer.step(theta, 2 / len(yb) * Zb.T @ (Zb @ theta - yb))
+        losses.append(_full_losses(theta[None, :], Z, y)[0])
+        if not np.isfinite(losses[-1]) or losses[-1] > 1e12:
+            break
+        if len(lrs) < epochs:
+            scheduler.step()
+    return np.array(lrs), np.array(losses)
+
+
+def schedule_explorer():
+    """A learning-rate schedule and its parameters: the lr curve, and the training it gives against a constant lr."""
+    dataset = data.linear_regression(n=200, n_features=1, noise=1.0, seed=0)
+    _, _, best = _least_squares(dataset.X, dataset.y)
+    controls = {
+        "schedule": W.Dropdown(options=list(_SCHEDULE_PARAMETERS), value="cosine", description="schedule"),
+        "lr": W.FloatLogSlider(value=0.1, base=10, min=-3, max=0, step=0.05, description="lr (peak)",
+                               readout_format=".3f"),
+        "epochs": W.IntSlider(value=40, min=5, max=100, description="epochs"),
+        "gamma": W.FloatSlider(value=0.5, min=0.05, max=0.99, step=0.01, description="gamma"),
+        "step_size": W.IntSlider(value=10, min=1, max=50, description="step_size"),
+        "warmup": W.IntSlider(value=5, min=1, max=30, description="warm-up epochs"),
+    }
+    live = _LiveFigure(2)
+    ax_lr, ax_loss = live.axes
+    status = _status_text(ax_loss)
+    (lr_line,) = ax_lr.plot([], [], "o-", color="tab:blue", markersize=3, label="lr")
+    (baseline,) = ax_loss.plot([], [], "--", color="gray", label="constant lr")
+    (loss_line,) = ax_loss.plot([], [], color="tab:blue", label="with the schedule")
+    live.animate(lr_line, baseline, loss_line, status)
+    ax_lr.set_xlabel("epoch")
+    ax_lr.set_ylabel("learning rate / peak lr")
+    ax_lr.set_ylim(0, 1.1)
+    ax_lr.set_title("The schedule")
+    ax_lr.grid(True, alpha=0.3)
+    ax_loss.set_yscale("log")
+    ax_loss.set_xlabel("epoch")
+    ax_loss.set_ylabel("MSE - least-squares MSE")
+    ax_loss.set_ylim(1e-6, 10 * (np.mean(dataset.y**2) - best))  # fixed limits keep the redraw fast
+    ax_loss.set_title("Training loss (mini-batch SGD, batch 20)")
+    ax_loss.legend(loc="lower left", fontsize=8)
+    ax_loss.grid(True, alpha=0.3)
+
+    def update():
+        name, lr, epochs = controls["schedule"].value, controls["lr"].value, controls["epochs"].value
+        for parameter in ("gamma", "step_size", "warmup"):
+            controls[parameter].disabled = parameter not in _SCHEDULE_PARAMETERS[name]
+        settings = {k: controls[k].value for k in ("gamma", "step_size", "warmup")}
+        lrs, losses = train_with_schedule(dataset.X, dataset.y, name, lr, epochs, **settings)
+        _, constant = train_with_schedule(dataset.X, dataset.y, "constant", lr, epochs)
+        lr_line.set_data(np.arange(len(lrs)), lrs / lr)
+        ax_lr.set_xlim(-0.5, epochs - 0.5)
+        for line, curve in ((loss_line, losses), (baseline, constant)):
+            _set_loss_curve(line, curve, floor=best)
+        ax_loss.set_xlim(0, epochs)
+        if len(losses) < epochs or not np.isfinite(losses[-1]):
+            return f"{name}: diverged in epoch {len(losses)}: try a smaller lr", BAD
+        ours, theirs = losses[-1] - best, constant[-1] - best
+        versus = f"constant lr: {theirs:.2e}" if len(constant) == epochs else "constant lr diverged"
+        return f"{name}, peak lr {lr:.3f}: final gap {ours:.2e}\n{versus}", GOOD if ours <= theirs else NEUTRAL
 
     live.figure.tight_layout()
     return _explorer(controls, live, update, status)
