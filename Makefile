@@ -19,7 +19,7 @@ $(STAMP): requirements.lock pyproject.toml
 	touch $@
 
 lab: venv
-	$(BIN)/jupyter lab notebooks/00_start_here.ipynb $(LAB_ARGS)
+	$(BIN)/jupyter lab --ServerApp.root_dir=. --LabApp.default_url=/lab/tree/notebooks/00_start_here.ipynb $(LAB_ARGS)
 
 test: venv
 	$(BIN)/python -m pytest -n auto --dist loadfile --nbval --nbval-current-env tests $(NOTEBOOK_DIRS)

@@ -37,7 +37,7 @@ def build(out_dir, sections=SECTIONS):
             body, _ = exporter.from_filename(str(nb))
             (out_dir / folder / f"{nb.stem}.html").write_text(body, encoding="utf-8")
             items.append(f'<li><a href="{folder}/{nb.stem}.html">{html.escape(title_of(nb))}</a></li>')
-        toc.append(f"<h2>{heading}</h2>\n<ol start=\"0\">\n" + "\n".join(items) + "\n</ol>")
+        toc.append(f"<h2>{heading}</h2>\n<ul>\n" + "\n".join(items) + "\n</ul>")
     index = (
         "<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>gdlab: gradient descent, hands on</title>"
         "<style>body{font-family:system-ui,sans-serif;max-width:50em;margin:2em auto;line-height:1.5}</style>"
