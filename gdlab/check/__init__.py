@@ -14,24 +14,25 @@ task2, ... each take the learner's function(s). The first docstring line is the 
 method runs learner code only through `call`, compares with `close` (or `fail`s with a hint), and
 returns the PASS message:
 
-    class ch03(Chapter):
-        "03 · Batch, stochastic and mini-batch."
+    class ch99(Chapter):
+        "99 · An example."
 
-        def task1(batches):
-            "mini-batches of one epoch"
-            got = call(batches, np.arange(10), 4)
-            close(np.concatenate(got), np.arange(10), "the batches put together",
-                  {"the last, shorter batch is missing": np.arange(8)})
-            return "every sample appears exactly once per epoch."
+        def task1(mean_and_spread):
+            "the mean and the standard deviation"
+            x = np.array([1.0, 2.0, 6.0])
+            mean, std = parts(call(mean_and_spread, x), ("mean", "std"), "mean_and_spread(x)")
+            close(mean, 3.0, "the mean", {"that is the median": 2.0})
+            close(std, np.std(x), "the standard deviation", {"that is the variance": np.var(x)})
+            return "mean 3 and standard deviation 2.16."
 
 torch checks import torch inside the method; close() accepts tensors.
 """
 import importlib
 import re
 
-from gdlab.check.core import Chapter, Result, _Fail, call, close, fail, number, run
+from gdlab.check.core import Chapter, Result, _Fail, call, close, fail, number, parts, run
 
-__all__ = ["Result", "Chapter", "run", "call", "close", "number", "fail"]
+__all__ = ["Result", "Chapter", "run", "call", "close", "number", "parts", "fail"]
 
 
 def __getattr__(name):

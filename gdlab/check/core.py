@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Result", "Chapter", "run", "call", "close", "number", "fail"]
+__all__ = ["Result", "Chapter", "run", "call", "close", "number", "parts", "fail"]
 
 
 @dataclass(frozen=True)
@@ -101,6 +101,15 @@ def number(value, name):
     if value.shape != ():
         fail(f"{name} should be one number, got an array of shape {value.shape}.")
     return float(value)
+
+
+def parts(value, names, name):
+    """The learner's tuple, or FAIL saying which values to return."""
+    if not isinstance(value, (tuple, list)) or len(value) != len(names):
+        got = (f"{len(value)} values" if isinstance(value, (tuple, list)) else
+               f"an array of shape {value.shape}" if isinstance(value, np.ndarray) else f"a {type(value).__name__}")
+        fail(f"{name} should return the {len(names)} values ({', '.join(names)}), got {got}.")
+    return value
 
 
 class Chapter:

@@ -1,0 +1,254 @@
+"""Checks for exercises/03_batch_stochastic_minibatch.ipynb."""
+import numbers
+
+import numpy as np
+
+from gdlab.check.core import Chapter, _Fail, _array, _show, call, close, fail, number, parts
+from gdlab.data import linear_regression, minibatches
+from gdlab.models import LinearRegressionObjective, mse_grad, mse_loss
+
+
+def _index_batches(batches, where):
+    """The learner's batches as a list of 1-D integer arrays of row indices."""
+    if not isinstance(batches, (list, tuple)) and not hasattr(batches, "__next__"):
+        fail(f"{where} should return a list of index arrays, got a {type(batches).__name__}.")
+    arrays = [np.asarray(batch) for batch in batches]
+    for k, batch in enumerate(arrays):
+        if batch.ndim != 1 or not np.issubdtype(batch.dtype, np.integer):
+            fail(f"{where}: batch {k} should be a 1-D array of row indices (integers), "
+                 f"got dtype {batch.dtype}, shape {batch.shape}; slice the order from rng.permutation(n).")
+    if not arrays:
+        fail(f"{where} returned no batches.")
+    return arrays
+
+
+class _RowLoop(Exception):
+    """Raised when the learner's code takes the rows of X one at a time."""
+
+
+class _NoRowLoops(np.ndarray):
+    """X that refuses to be looped over row by row (for x in X, X[i]), so that a Python loop shows."""
+
+    def __iter__(self):
+        raise _RowLoop("a Python loop over the rows of X")
+
+    def __getitem__(self, key):
+        first = key[0] if isinstance(key, tuple) and key else key
+        if isinstance(first, numbers.Integral):
+            raise _RowLoop("a Python loop over the rows of X")
+        return super().__getitem__(key)
+
+
+# The known mistakes of a training loop, each planted in the reference _train below.
+_LOOP_MISTAKES = {
+    "summed": "the batch gradient is the mean over its rows, not the sum (a sum makes every step batch_size "
+              "times larger); mse_grad already returns the mean",
+    "lr / B": "do not divide lr by the batch size: mse_grad returns the mean over the batch already",
+    "one epoch short": "one epoch short (off by one): make exactly `epochs` passes, range(epochs)",
+    "one epoch too many": "one epoch too many (off by one): make exactly `epochs` passes, range(epochs)",
+    "reseeded": "every epoch used the same order: you made a new generator inside the epoch loop; make "
+                "rng = np.random.default_rng(seed) once, before it",
+    "in order": "the rows came in order 0, 1, 2, ...: shuffle them every epoch (minibatches shuffles by default)",
+    "drop last": "the last, shorter batch was skipped; it is a step too",
+    "bias frozen": "the bias never moved: update b as well, b = b - lr * db",
+    "stale bias": "db was computed after w had moved: compute dw and db at the same point, then update both",
+}
+
+
+def _train(X, y, batch_size, lr, epochs, seed, mistake=None):
+    """Reference mini-batch SGD from w = 0, b = 0: theta = [w, b] at the end, and the loss at the start
+    and after each epoch. `mistake` (a key of _LOOP_MISTAKES) plants one known error."""
+    rng = np.random.default_rng(seed)
+    w, b = np.zeros(X.shape[1]), 0.0
+    losses = [mse_loss(w, b, X, y)]
+    epochs += {"one epoch short": -1, "one epoch too many": 1}.get(mistake, 0)
+    for _ in range(epochs):
+        if mistake == "reseeded":
+            rng = np.random.default_rng(seed)
+        for X_batch, y_batch in minibatches(X, y, batch_size, rng, shuffle=mistake != "in order"):
+            if mistake == "drop last" and len(y_batch) < batch_size:
+                continue
+            step = {"summed": lr * len(y_batch), "lr / B": lr / batch_size}.get(mistake, lr)
+            dw, db = mse_grad(w, b, X_batch, y_batch)
+            w = w - step * dw
+            if mistake == "stale bias":
+                db = mse_grad(w, b, X_batch, y_batch)[1]
+            if mistake != "bias frozen":
+                b = b - step * db
+        losses.append(mse_loss(w, b, X, y))
+    return np.append(w, b), np.array(losses)
+
+
+def _least_squares(X, y):
+    """theta* = [w*, b*] and f* = the lowest MSE of a line."""
+    objective = LinearRegressionObjective(X, y)
+    return objective.minima[0], objective(objective.minima[0])
+
+
+def _floor_formula(X, y, lr, batch_size):
+    """The small-step balance of SGD: excess loss ~ lr * E|grad l_i(theta*)|^2 / (4 B), for B rows drawn
+    without replacement (factor (n - B) / (n - 1))."""
+    theta, _ = _least_squares(X, y)
+    Z = np.column_stack([X, np.ones(len(y))])
+    per_row = 2 * (Z @ theta - y)[:, None] * Z
+    n = len(y)
+    return lr * np.mean(np.sum(per_row**2, axis=1)) / (4 * batch_size) * (n - batch_size) / (n - 1)
+
+
+class ch03(Chapter):
+    """03 · Batch, stochastic and mini-batch gradient descent."""
+
+    def task1(epoch_batches):
+        "mini-batches of one epoch"
+        for n, batch_size in [(10, 4), (12, 4), (7, 7), (6, 1)]:
+            where = f"epoch_batches({n}, {batch_size}, rng)"
+            rng = np.random.default_rng(0)
+            first = _index_batches(call(epoch_batches, n, batch_size, rng), where)
+            second = _index_batches(call(epoch_batches, n, batch_size, rng), f"the second call of {where}")
+            rows = np.concatenate(first)
+            if rows.min() < 0 or rows.max() >= n:
+                fail(f"{where}: row indices must lie between 0 and n - 1 = {n - 1}; got {rows.min()} to {rows.max()}.")
+            full, rest = divmod(n, batch_size)
+            expected_sizes = [batch_size] * full + [rest] * (rest > 0)
+            sizes = [len(batch) for batch in first]
+            unique, counts = np.unique(rows, return_counts=True)
+            if rest and len(rows) == full * batch_size and len(unique) == len(rows):
+                fail(f"{where}: the last, shorter batch of {rest} rows is missing; an epoch uses every row, so "
+                     "slice order[start:start + batch_size] for start in range(0, n, batch_size).")
+            if counts.max() > 1:
+                fail(f"{where}: row {unique[np.argmax(counts)]} appears {counts.max()} times in one epoch; draw "
+                     "the order without replacement, rng.permutation(n), so that each row is used exactly once.")
+            if len(unique) < n:
+                fail(f"{where}: rows {_show(np.setdiff1d(np.arange(n), unique))} never appear; "
+                     "every row belongs to exactly one batch.")
+            if sizes != expected_sizes:
+                hint = (" (np.array_split(order, batch_size) makes batch_size batches, not batches of batch_size "
+                        "rows)" if len(sizes) == batch_size else "")
+                fail(f"{where}: batch sizes {sizes}, expected {expected_sizes}: consecutive slices of batch_size "
+                     f"rows, the last one smaller{hint}.")
+            if np.array_equal(rows, np.arange(n)):
+                fail(f"{where}: the rows come in order 0, 1, 2, ...; shuffle them every epoch with rng.permutation(n).")
+            if n > 6 and np.array_equal(rows, np.concatenate(second)):
+                fail(f"{where}: two epochs in a row got the same order; draw a new permutation from the rng you "
+                     "are given at every call (do not create np.random.default_rng(...) inside the function).")
+            again = _index_batches(call(epoch_batches, n, batch_size, np.random.default_rng(0)), where)
+            if not np.array_equal(rows, np.concatenate(again)):
+                fail(f"{where}: the same seed gave different batches; shuffle with the rng argument "
+                     "(rng.permutation(n)), not with np.random's global generator.")
+        return "every row once per epoch, the last batch shorter, a new order every epoch, reproducible from the seed."
+
+    def task2(epoch_cost):
+        "the cost of one epoch"
+        for n, batch_size in [(10, 4), (1000, 32), (10, 5), (1000, 1), (1000, 1000)]:
+            updates = -(-n // batch_size)
+            got = parts(call(epoch_cost, n, batch_size), ("updates", "examples"), f"epoch_cost({n}, {batch_size})")
+            close([number(v, f"epoch_cost({n}, {batch_size})[{k}]") for k, v in enumerate(got)], [updates, n],
+                  f"(updates, examples) for n = {n}, batch_size = {batch_size}", {
+                      "n // batch_size forgets the last, shorter batch; it is an update too: round up, "
+                      "-(-n // batch_size) or math.ceil(n / batch_size)": [n // batch_size, n],
+                      "a number of updates is a whole number: round n / batch_size up": [n / batch_size, n],
+                      "the last batch holds only the rows that are left: an epoch touches each example once, "
+                      "n in all": [updates, updates * batch_size],
+                      "each update costs batch_size per-example gradients, so an epoch costs n of them, "
+                      "not one per update": [updates, updates],
+                      "that is the cost of one update; an epoch costs n per-example gradients": [updates, batch_size],
+                      "swapped: return (updates, examples)": [n, updates],
+                  })
+        return ("per epoch of n = 1000 rows: batch GD makes 1 update, mini-batch (B = 32) 32 updates, SGD 1000 "
+                "updates, and each costs 1000 per-example gradients.")
+
+    def task3(mse_grad_vectorised):
+        "a vectorised gradient"
+        rng = np.random.default_rng(3)
+        for n, d in [(7, 3), (1, 2), (20, 1)]:
+            X, y, w, b = rng.normal(size=(n, d)), rng.normal(size=n), rng.normal(size=d), float(rng.normal())
+            r = X @ w + b - y
+            try:
+                got = call(mse_grad_vectorised, w.copy(), b, X.copy().view(_NoRowLoops), y.copy())
+            except _Fail as failure:
+                if "_RowLoop" in str(failure):
+                    fail("your function takes the rows of X one at a time (a Python loop, or X[i]); "
+                         "compute all residuals at once, r = X @ w + b - y, then dw = 2 * X.T @ r / n.")
+                raise
+            dw, db = parts(got, ("dw", "db"), "mse_grad_vectorised")
+            where = f"for n = {n} rows, d = {d} features"
+            close(dw, 2 * X.T @ r / n, f"your dw {where}", {
+                "the 2 from the square is missing: dw = 2 Xᵀr / n": X.T @ r / n,
+                "divide by n: the loop returns the mean over the rows, not the sum": 2 * X.T @ r,
+                "the residual is X @ w + b - y; with y - X @ w - b the gradient points the wrong way": -2 * X.T @ r / n,
+                "the bias is missing from the residual: r = X @ w + b - y": 2 * X.T @ (X @ w - y) / n,
+                "you have one gradient per row, shape (n, d); average them over the rows (axis=0)": 2 * X * r[:, None],
+            })
+            close(number(db, f"your db {where}"), 2 * r.mean(), f"your db {where}", {
+                "the 2 from the square is missing: db = 2 mean(r)": r.mean(),
+                "divide by n: db is the mean of 2 r over the rows, not the sum": 2 * r.sum(),
+                "the bias is missing from the residual: r = X @ w + b - y": 2 * (X @ w - y).mean(),
+            })
+        return "equals the loop on 3 datasets (n = 1 included), with no Python loop over the rows."
+
+    def task4(train):
+        "one training loop"
+        data = linear_regression(n=50, n_features=2, noise=0.5, seed=3)
+        X, y, batch_size, lr, epochs, seed = data.X, data.y, 8, 0.05, 3, 0
+        theta, losses = _train(X, y, batch_size, lr, epochs, seed)
+        where = f"(n = 50, batch_size = {batch_size}, lr = {lr}, epochs = {epochs}, seed = {seed})"
+        w, b, got_losses = parts(call(train, X.copy(), y.copy(), batch_size, lr, epochs, seed),
+                                  ("w", "b", "losses"), "train")
+        got = np.append(_array(w, "your w"), number(b, "your b"))
+        try:
+            close(got, theta, f"your [w, b] after training {where}",
+                  {hint: _train(X, y, batch_size, lr, epochs, seed, mistake)[0]
+                   for mistake, hint in _LOOP_MISTAKES.items()})
+        except _Fail as failure:
+            if "relative error" not in str(failure):
+                raise
+            fail(f"{str(failure)[:-1]}. If your steps are right, the batches may differ: use minibatches(X, y, "
+                 "batch_size, rng) with rng = np.random.default_rng(seed) made once, before the epochs.")
+        got_losses = np.asarray(got_losses, dtype=float)
+        if got_losses.shape == (epochs * -(-len(y) // batch_size) + 1,):
+            fail("you recorded the loss after every update; record it once per epoch, on the whole training set.")
+        close(got_losses, losses, "your losses", {
+            "the loss before training is missing: losses[0] is the loss at w = 0, b = 0, then one per epoch "
+            "(epochs + 1 numbers)": losses[1:],
+        })
+        return (f"{epochs} epochs of {-(-len(y) // batch_size)} updates each; the loss went from {losses[0]:.3f} "
+                f"to {losses[-1]:.3f}.")
+
+    def task5(noise_floor):
+        "the SGD noise floor, measured"
+        data = linear_regression(n=400, n_features=5, noise=0.5, seed=0)
+        X, y = data.X, data.y
+        _, f_star = _least_squares(X, y)
+        runs = [(1, 0.02), (1, 0.01), (1, 0.005), (4, 0.02)]
+        floors = []
+        for batch_size, lr in runs:
+            floor = number(call(noise_floor, X.copy(), y.copy(), f_star, lr, batch_size),
+                           f"your floor for lr = {lr}, batch_size = {batch_size}")
+            formula = _floor_formula(X, y, lr, batch_size)
+            where = f"at lr = {lr}, batch_size = {batch_size} you measured {floor:.3g}"
+            if not np.isfinite(floor):
+                fail(f"{where}: it should be a finite number; did the run diverge?")
+            if floor <= 0:
+                fail(f"{where}: the excess loss L - f* is never negative, f* being the lowest loss; "
+                     "subtract f* from the loss, not the other way round.")
+            if 0 <= floor - f_star <= 10 * formula:
+                fail(f"{where}, about f* = {f_star:.3f} itself: that is the loss; the floor is the excess loss L - f*.")
+            if floor > 10 * formula:
+                fail(f"{where}, far above the floor: your average includes the descent from w = 0. Average only "
+                     "once SGD has settled (for example over the second half of 20 epochs).")
+            floors.append(floor)
+        slope = np.polyfit(np.log([lr for _, lr in runs[:3]]), np.log(floors[:3]), 1)[0]
+        if not 0.7 <= slope <= 2.0:
+            fail(f"your floors at lr = 0.02, 0.01, 0.005 are {_show(floors[:3])}: a log-log slope of {slope:.2f}, "
+                 "where the floor should shrink roughly in proportion to lr (slope about 1). Measure each "
+                 "once SGD has settled, over enough epochs to average out the noise.")
+        ratio = floors[0] / floors[3]
+        if not 2.5 <= ratio <= 16:
+            fail(f"at lr = 0.02, batch_size = 4 changed your floor by a factor {ratio:.2f} compared with "
+                 "batch_size = 1; averaging 4 gradients divides their noise variance by about 4, and the floor "
+                 "with it.")
+        halvings = ", ".join(f"{floors[k] / floors[k + 1]:.2f}" for k in range(2))
+        return (f"your floors {', '.join(f'{v:.2e}' for v in floors[:3])} at lr = 0.02, 0.01, 0.005 (B = 1): halving "
+                f"lr divided the floor by {halvings} (log-log slope {slope:.2f}); B = 4 lowered it {ratio:.1f} times. "
+                f"The small-step balance lr·E|∇ℓᵢ(θ*)|²/(4B) predicts {_floor_formula(X, y, 0.02, 1):.2e} "
+                f"at lr = 0.02 and about 4 times less for B = 4.")

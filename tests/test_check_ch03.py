@@ -1,0 +1,166 @@
+"""gdlab.check.ch03: right answers PASS, untouched tasks TODO, and planted mistakes FAIL with the right hint."""
+import numpy as np
+import pytest
+from test_check import assert_reports, stub
+
+from gdlab import check
+
+
+def epoch_batches(n, batch_size, rng, mistake=None):
+    if mistake == "in order":
+        order = np.arange(n)
+    elif mistake == "replacement":
+        order = rng.integers(0, n, n)
+    elif mistake == "fixed seed":
+        order = np.random.default_rng(0).permutation(n)
+    elif mistake == "global":
+        order = np.random.permutation(n)
+    else:
+        order = rng.permutation(n).astype(float if mistake == "floats" else int)
+    if mistake == "array_split":
+        return np.array_split(order, batch_size)
+    stop = n - n % batch_size if mistake == "drop last" else n
+    return [order[start:start + batch_size] for start in range(0, stop, batch_size)]
+
+
+def mse_grad_loop(w, b, X, y):
+    dw, db = np.zeros(len(w)), 0.0
+    for x_i, y_i in zip(X, y):
+        residual = x_i @ w + b - y_i
+        dw += 2 * residual * x_i
+        db += 2 * residual
+    return dw / len(y), db / len(y)
+
+
+def mse_grad_rows(w, b, X, y):
+    return np.mean([2 * (X[i] @ w + b - y[i]) * X[i] for i in range(len(y))], axis=0), 2 * np.mean(X @ w + b - y)
+
+
+def vectorised(w, b, X, y, mistake=None):
+    r = (X @ w - y if mistake == "no bias" else X @ w + b - y) * (-1 if mistake == "sign" else 1)
+    dw = 2 * X.T @ r / len(y)
+    dw = {"no 2": dw / 2, "sum": dw * len(y), "per row": 2 * X * r[:, None]}.get(mistake, dw)
+    db = {"db no 2": r.mean(), "db sum": 2 * r.sum()}.get(mistake, 2 * r.mean())
+    return dw, db
+
+
+def train(X, y, batch_size, lr, epochs, seed=0, mistake=None):
+    """Mini-batch SGD written the textbook way, with index arrays, and one planted mistake."""
+    rng = np.random.default_rng(seed)
+    n = len(y)
+    w, b = np.zeros(X.shape[1]), 0.0
+    losses = [np.mean((X @ w + b - y) ** 2)]
+    for _ in range(epochs + {"short": -1, "long": 1}.get(mistake, 0)):
+        if mistake == "reseed":
+            rng = np.random.default_rng(seed)
+        if mistake == "in order":
+            order = np.arange(n)
+        elif mistake == "choice":
+            order = rng.choice(n, n, replace=False)
+        else:
+            order = rng.permutation(n)
+        for start in range(0, n - n % batch_size if mistake == "drop last" else n, batch_size):
+            rows = order[start:start + batch_size]
+            r = X[rows] @ w + b - y[rows]
+            dw, db = 2 * X[rows].T @ r, 2 * r.sum()
+            if mistake != "sum":
+                dw, db = dw / len(rows), db / len(rows)
+            step = lr / batch_size if mistake == "lr / B" else lr
+            w = w - step * dw
+            if mistake == "stale":
+                db = 2 * np.mean(X[rows] @ w + b - y[rows])
+            if mistake != "frozen":
+                b = b - step * db
+            if mistake == "per update":
+                losses.append(np.mean((X @ w + b - y) ** 2))
+        if mistake != "per update":
+            losses.append(np.mean((X @ w + b - y) ** 2))
+    return w, b, losses[1:] if mistake == "no start" else losses
+
+
+def noise_floor(X, y, f_star, lr, batch_size, mistake=None, train=train):
+    epochs = 20
+    w, b, losses = train(X, y, batch_size, lr, epochs)
+    if mistake == "loss":
+        return np.mean(losses[epochs // 2:])
+    if mistake == "from the start":
+        return np.mean(losses) - f_star
+    if mistake == "reversed":
+        return f_star - np.mean(losses[epochs // 2:])
+    return np.mean(losses[epochs // 2:]) - f_star
+
+
+def raise_value_error(*args):
+    raise ValueError("boom")
+
+
+CH03 = [
+    ("task1", epoch_batches, "PASS", "every row once per epoch"),
+    ("task1", stub(1), "TODO", "not implemented yet"),
+    ("task1", lambda n, b, rng: epoch_batches(n, b, rng, "drop last"), "FAIL", "the last, shorter batch of 2 rows"),
+    ("task1", lambda n, b, rng: epoch_batches(n, b, rng, "replacement"), "FAIL", "draw the order without replacement"),
+    ("task1", lambda n, b, rng: epoch_batches(n, b, rng, "in order"), "FAIL", "the rows come in order"),
+    ("task1", lambda n, b, rng: epoch_batches(n, b, rng, "fixed seed"), "FAIL", "got the same order"),
+    ("task1", lambda n, b, rng: epoch_batches(n, b, rng, "global"), "FAIL", "not with np.random's global"),
+    ("task1", lambda n, b, rng: epoch_batches(n, b, rng, "array_split"), "FAIL", "makes batch_size batches"),
+    ("task1", lambda n, b, rng: epoch_batches(n, b, rng, "floats"), "FAIL", "row indices (integers)"),
+    ("task1", lambda n, b, rng: [rng.permutation(n) + 1], "FAIL", "must lie between 0 and n - 1"),
+    ("task1", raise_value_error, "FAIL", "raised ValueError: boom"),
+    ("task2", lambda n, b: (-(-n // b), n), "PASS", "SGD 1000 updates"),
+    ("task2", stub(2), "TODO", "not implemented yet"),
+    ("task2", lambda n, b: (n // b, n), "FAIL", "forgets the last, shorter batch"),
+    ("task2", lambda n, b: (n / b, n), "FAIL", "a whole number"),
+    ("task2", lambda n, b: (-(-n // b), -(-n // b) * b), "FAIL", "the last batch holds only the rows that are left"),
+    ("task2", lambda n, b: (-(-n // b), -(-n // b)), "FAIL", "not one per update"),
+    ("task2", lambda n, b: (-(-n // b), b), "FAIL", "that is the cost of one update"),
+    ("task2", lambda n, b: (n, -(-n // b)), "FAIL", "swapped"),
+    ("task2", lambda n, b: -(-n // b), "FAIL", "should return the 2 values (updates, examples), got a int"),
+    ("task3", vectorised, "PASS", "equals the loop"),
+    ("task3", stub(3), "TODO", "not implemented yet"),
+    ("task3", mse_grad_loop, "FAIL", "takes the rows of X one at a time"),
+    ("task3", mse_grad_rows, "FAIL", "takes the rows of X one at a time"),
+    ("task3", lambda *a: vectorised(*a, "no 2"), "FAIL", "your dw for n = 7 rows, d = 3 features: the 2 from"),
+    ("task3", lambda *a: vectorised(*a, "sum"), "FAIL", "divide by n"),
+    ("task3", lambda *a: vectorised(*a, "sign"), "FAIL", "points the wrong way"),
+    ("task3", lambda *a: vectorised(*a, "no bias"), "FAIL", "the bias is missing from the residual"),
+    ("task3", lambda *a: vectorised(*a, "per row"), "FAIL", "one gradient per row"),
+    ("task3", lambda *a: vectorised(*a, "db no 2"), "FAIL", "your db for n = 7 rows, d = 3 features: the 2 from"),
+    ("task3", lambda *a: vectorised(*a, "db sum"), "FAIL", "db is the mean of 2 r"),
+    ("task3", lambda *a: vectorised(*a)[0], "FAIL", "should return the 2 values (dw, db), got an array of shape (3,)"),
+    ("task4", train, "PASS", "3 epochs of 7 updates each"),
+    ("task4", stub(4), "TODO", "not implemented yet"),
+    ("task4", lambda *a: train(*a, mistake="sum"), "FAIL", "not the sum"),
+    ("task4", lambda *a: train(*a, mistake="lr / B"), "FAIL", "do not divide lr by the batch size"),
+    ("task4", lambda *a: train(*a, mistake="short"), "FAIL", "one epoch short"),
+    ("task4", lambda *a: train(*a, mistake="long"), "FAIL", "one epoch too many"),
+    ("task4", lambda *a: train(*a, mistake="reseed"), "FAIL", "every epoch used the same order"),
+    ("task4", lambda *a: train(*a, mistake="in order"), "FAIL", "the rows came in order"),
+    ("task4", lambda *a: train(*a, mistake="drop last"), "FAIL", "the last, shorter batch was skipped"),
+    ("task4", lambda *a: train(*a, mistake="frozen"), "FAIL", "the bias never moved"),
+    ("task4", lambda *a: train(*a, mistake="stale"), "FAIL", "db was computed after w had moved"),
+    ("task4", lambda *a: train(*a, mistake="choice"), "FAIL", "the batches may differ"),
+    ("task4", lambda *a: train(*a, mistake="per update"), "FAIL", "record it once per epoch"),
+    ("task4", lambda *a: train(*a, mistake="no start"), "FAIL", "the loss before training is missing"),
+    ("task4", lambda *a: train(*a)[:2], "FAIL", "should return the 3 values (w, b, losses)"),
+    ("task5", noise_floor, "PASS", "log-log slope 1.30"),
+    ("task5", stub(5), "TODO", "not implemented yet"),
+    ("task5", lambda *a: noise_floor(*a, train=stub(4)), "TODO", "this task uses Task 4"),
+    ("task5", lambda *a: noise_floor(*a, mistake="loss"), "FAIL", "that is the loss"),
+    ("task5", lambda *a: noise_floor(*a, mistake="from the start"), "FAIL", "includes the descent from w = 0"),
+    ("task5", lambda *a: noise_floor(*a, mistake="reversed"), "FAIL", "never negative"),
+    ("task5", lambda X, y, f_star, lr, batch_size: 0.01, "FAIL", "a log-log slope of 0.00"),
+    ("task5", lambda X, y, f_star, lr, batch_size: noise_floor(X, y, f_star, lr, 1), "FAIL",
+     "averaging 4 gradients"),
+]
+
+
+@pytest.mark.parametrize("task, answer, status, hint", CH03, ids=[f"{t}-{s}-{h[:30]}" for t, _, s, h in CH03])
+def test_ch03(task, answer, status, hint, capsys):
+    assert_reports(capsys, getattr(check.ch03, task)(answer), status, hint)
+
+
+def test_the_noise_floor_is_reported_with_its_measured_numbers(capsys):
+    result = check.ch03.task5(noise_floor)
+    capsys.readouterr()
+    assert "your floors 2.45e-02, 1.08e-02, 4.04e-03" in result.message
+    assert "B = 4 lowered it 5.8 times" in result.message
