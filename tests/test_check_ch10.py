@@ -1,0 +1,160 @@
+"""gdlab.check.ch10: right answers PASS, planted mistakes FAIL with their hint, stubs say TODO."""
+import pytest
+
+torch = pytest.importorskip("torch")
+from torch import nn  # noqa: E402
+from test_check import assert_reports, stub  # noqa: E402
+
+from gdlab import check  # noqa: E402
+
+torch.set_num_threads(1)
+
+
+def training_step(model, optimizer, xb, yb, zero=True, reduce=torch.mean, order="right", item=True):
+    if zero:
+        optimizer.zero_grad()
+    loss = reduce((model(xb) - yb) ** 2)
+    if order == "step first":
+        optimizer.step()
+        loss.backward()
+    elif order == "no step":
+        loss.backward()
+    else:
+        loss.backward()
+        optimizer.step()
+    return loss.item() if item else loss
+
+
+def step_with_mse_loss(model, optimizer, xb, yb):
+    model.zero_grad()
+    loss = nn.MSELoss()(model(xb), yb)
+    loss.backward()
+    optimizer.step()
+    return loss.item()
+
+
+def fit(model, loader, optimizer, epochs, train_mode=True, extra=0, average="examples", step=training_step):
+    if train_mode:
+        model.train()
+    losses = []
+    for _ in range(epochs + extra):
+        total, seen, batch_losses = 0.0, 0, []
+        for xb, yb in loader:
+            loss = step(model, optimizer, xb, yb)
+            total, seen = total + loss * len(xb), seen + len(xb)
+            batch_losses.append(loss)
+        losses.append({"examples": total / seen, "batches": sum(batch_losses) / len(batch_losses),
+                       "sum": sum(batch_losses), "last": batch_losses[-1]}[average])
+    return losses
+
+
+def fit_per_batch(model, loader, optimizer, epochs):
+    model.train()
+    return [training_step(model, optimizer, xb, yb) for _ in range(epochs) for xb, yb in loader]
+
+
+def init_stds(weight, gain=1.0, fan=1, two=2.0, root=0.5, xavier_two=2.0, use_gain=True, he_gain=False):
+    fan_out, fan_in = weight.shape
+    he = (gain if he_gain else 1.0) * (two / weight.shape[fan]) ** root
+    return he, (gain if use_gain else 1.0) * (xavier_two / (fan_in + fan_out)) ** 0.5
+
+
+def gradient_norms(model, loss_fn, X, y, zero=True, params=None, reverse=False, square=False, of="grad"):
+    if zero:
+        model.zero_grad()
+    loss_fn(model(X), y).backward()
+    tensors = [m.weight for m in model.modules() if isinstance(m, nn.Linear)] if params is None else list(params(model))
+    norms = [(t.grad if of == "grad" else t).norm().item() ** (2 if square else 1) for t in tensors]
+    return norms[::-1] if reverse else norms
+
+
+def init_with(how, value=None):
+    def fix_init(model):
+        for m in model.modules():
+            if isinstance(m, nn.Linear):
+                if how == "xavier":
+                    nn.init.xavier_normal_(m.weight, gain=value)
+                elif how == "he":
+                    nn.init.kaiming_normal_(m.weight)
+                elif how == "normal":
+                    nn.init.normal_(m.weight, 0.0, value)
+                elif how == "constant":
+                    nn.init.constant_(m.weight, value)
+                nn.init.zeros_(m.bias)
+
+    return fix_init
+
+
+def returns_a_new_model(model):
+    fresh = nn.Sequential(*[nn.Linear(m.in_features, m.out_features) for m in model if isinstance(m, nn.Linear)])
+    init_with("xavier", 5 / 3)(fresh)
+    return fresh
+
+
+def raise_value_error(*args):
+    raise ValueError("boom")
+
+
+CH10 = [
+    ("task1", training_step, "PASS", "3 steps match torch's reference"),
+    ("task1", step_with_mse_loss, "PASS", "the batch losses were 2.0827"),
+    ("task1", stub(1), "TODO", "not implemented yet"),
+    ("task1", lambda *a: training_step(*a, zero=False), "FAIL", "call optimizer.zero_grad() before loss.backward()"),
+    ("task1", lambda *a: training_step(*a, reduce=torch.sum), "FAIL", "summed over the batch, not averaged"),
+    ("task1", lambda *a: training_step(*a, order="step first"), "FAIL", "call it after loss.backward()"),
+    ("task1", lambda *a: training_step(*a, order="no step"), "FAIL", "the parameters did not move"),
+    ("task1", lambda *a: training_step(*a, item=False), "FAIL", "return loss.item(), a Python float"),
+    ("task1", lambda *a: training_step(*a) and None, "FAIL", "did you forget `return loss.item()`?"),
+    ("task1", raise_value_error, "FAIL", "raise_value_error raised ValueError: boom"),
+    ("task2", fit, "PASS", "4 epochs of 4 batches (16, 16, 16, 8), dropout on: losses 2.3611"),
+    ("task2", stub(2), "TODO", "not implemented yet"),
+    ("task2", lambda *a: fit(*a, step=stub(1)), "TODO", "this task uses Task 1"),
+    ("task2", lambda *a: fit(*a, train_mode=False), "FAIL", "call model.train() at the start of fit"),
+    ("task2", lambda *a: fit(*a, extra=-1), "FAIL", "one epoch short"),
+    ("task2", lambda *a: fit(*a, extra=1), "FAIL", "one epoch too many"),
+    ("task2", lambda *a: fit(*a, average="batches"), "FAIL", "the last batch (8 examples) weighs as much"),
+    ("task2", lambda *a: fit(*a, average="sum"), "FAIL", "that is the sum of the batch losses"),
+    ("task2", lambda *a: fit(*a, average="last"), "FAIL", "each epoch's last batch"),
+    ("task2", fit_per_batch, "FAIL", "one per batch; return one per epoch (4)"),
+    ("task2", lambda *a: fit(*a, step=lambda *b: training_step(*b, zero=False)), "FAIL",
+     "your losses for epochs = 4 is"),
+    ("task3", init_stds, "PASS", "kaiming_normal_ on a 256 x 512 weight drew std 0.0626, your formula says 0.0625"),
+    ("task3", lambda w, gain=1.0: [torch.tensor(v) for v in init_stds(w, gain)], "PASS", "20 ReLU layers"),
+    ("task3", stub(3), "TODO", "not implemented yet"),
+    ("task3", lambda w, gain=1.0: init_stds(w, gain)[0], "FAIL",
+     "init_stds(weight of shape (32, 2), gain=1) should return a pair of numbers, (He std, Xavier std); got 1."),
+    ("task3", lambda w, gain=1.0: (*init_stds(w, gain), 0.0), "FAIL", "got [1, 0.2425, 0]"),
+    ("task3", lambda w, gain=1.0: init_stds(w, gain, fan=0), "FAIL", "fan_in is weight.shape[1]"),
+    ("task3", lambda w, gain=1.0: init_stds(w, gain, two=1.0), "FAIL", "the 2 is missing: ReLU zeroes half"),
+    ("task3", lambda w, gain=1.0: init_stds(w, gain, root=1), "FAIL", "that is the variance 2 / fan_in"),
+    ("task3", lambda w, gain=1.0: ((2 / w.numel()) ** 0.5, init_stds(w, gain)[1]), "FAIL", "not the number of weights"),
+    ("task3", lambda w, gain=1.0: init_stds(w, gain, he_gain=True), "FAIL", "He's std has no gain in this task"),
+    ("task3", lambda w, gain=1.0: init_stds(w, gain, xavier_two=1.0), "FAIL", "the 2 is missing: std = gain"),
+    ("task3", lambda w, gain=1.0: init_stds(w, gain, use_gain=False), "FAIL", "multiply by the gain"),
+    ("task3", lambda w, gain=1.0: init_stds(w, gain, xavier_two=6.0), "FAIL", "the uniform version"),
+    ("task3", lambda w, gain=1.0: (init_stds(w)[0], gain / w.shape[1] ** 0.5), "FAIL", "that is LeCun's"),
+    ("task3", lambda w, gain=1.0: (init_stds(w)[0], gain**2 * 2 / sum(w.shape)), "FAIL", "the std is its square root"),
+    ("task4", gradient_norms, "PASS", "layer 1 gets 4.0e-06 of the last layer's gradient"),
+    ("task4", stub(4), "TODO", "not implemented yet"),
+    ("task4", lambda *a: gradient_norms(*a, zero=False), "FAIL", "call model.zero_grad() first"),
+    ("task4", lambda *a: gradient_norms(*a, params=lambda m: m.parameters()), "FAIL", "biases included"),
+    ("task4", lambda *a: gradient_norms(*a, reverse=True), "FAIL", "the order is reversed"),
+    ("task4", lambda *a: gradient_norms(*a, square=True), "FAIL", "those are squared norms"),
+    ("task4", lambda *a: gradient_norms(*a, of="weight"), "FAIL", "the norms of the weights"),
+    ("task4", lambda *a: sum(gradient_norms(*a)), "FAIL", "has shape (), expected (7,)"),
+    ("task5", init_with("xavier", 5 / 3), "PASS", "test accuracy 0.948 after 30 epochs"),
+    ("task5", init_with("he"), "PASS", "with the tiny weights it was 0.500"),
+    ("task5", stub(5), "TODO", "not implemented yet"),
+    ("task5", lambda model: None, "FAIL", "the weights are unchanged"),
+    ("task5", returns_a_new_model, "FAIL", "the weights are unchanged"),
+    ("task5", init_with("normal", 0.0), "FAIL", "draw random weights to break the symmetry"),
+    ("task5", init_with("constant", 0.1), "FAIL", "draw random weights to break the symmetry"),
+    ("task5", init_with("normal", 1.0), "FAIL", "the gradients explode"),
+    ("task5", init_with("normal", 0.01), "FAIL", "the gradients still vanish"),
+    ("task5", init_with("xavier", 1.0), "FAIL", "learns slowly: the signal still shrinks"),
+]
+
+
+@pytest.mark.parametrize("task, answer, status, hint", CH10, ids=[f"{t}-{s}-{h[:30]}" for t, _, s, h in CH10])
+def test_ch10(task, answer, status, hint, capsys):
+    assert_reports(capsys, getattr(check.ch10, task)(answer), status, hint)
