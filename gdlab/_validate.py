@@ -53,6 +53,14 @@ def in_unit_interval(value, name):
     return value
 
 
+def strictly_between_0_and_1(value, name):
+    """0 < `value` < 1, e.g. the Armijo constant c or a line search's shrink factor."""
+    value = as_real(value, name)
+    if not 0 < value < 1:
+        raise ValueError(f"{name} must be in (0, 1), got {value}")
+    return value
+
+
 def count(value, name, minimum=0):
     """An integer >= `minimum`."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):

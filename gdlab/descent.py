@@ -1,11 +1,12 @@
-"""Gradient descent, and a runner for any gdlab optimizer, returning a Trace."""
+"""Gradient descent (fixed step or backtracking line search), Newton's method, and a runner for any gdlab
+optimizer, each returning a Trace."""
 from dataclasses import dataclass
 
 import numpy as np
 
-from gdlab._validate import as_point, count, non_negative, positive
+from gdlab._validate import as_point, count, non_negative, positive, strictly_between_0_and_1
 
-__all__ = ["Trace", "gradient_descent", "minimize"]
+__all__ = ["Trace", "gradient_descent", "minimize", "newton", "backtracking_descent"]
 
 EXPLOSION = 1e12  # a loss this many times larger than where it started counts as diverged
 
@@ -87,3 +88,43 @@ def minimize(f, grad, x0, optimizer, steps=1000, tol=1e-8):
                         f"got {type(optimizer).__name__}")
     optimizer.reset()
     return _run(f, grad, x0, optimizer.step, steps, tol, advice=f"try a smaller learning rate than lr={optimizer.lr:g}")
+
+
+def newton(f, grad, hessian, x0, steps=100, tol=1e-8):
+    """x_{k+1} = x_k - H(x_k)^{-1} grad(x_k): pure Newton (Nocedal & Wright, Numerical Optimization, 2006, sec. 3.3).
+
+    Raises numpy.linalg.LinAlgError where the Hessian is singular: the Newton step is undefined there.
+    """
+
+    def newton_step(x, g):
+        H = np.asarray(hessian(x), dtype=float)
+        if H.shape != (x.size, x.size):
+            raise ValueError(f"hessian(x) must have shape {(x.size, x.size)} for x0 of shape {x.shape}; got {H.shape}")
+        condition = np.linalg.cond(H)
+        if not condition < 1 / np.finfo(float).eps:  # `not <` also catches inf and NaN
+            raise np.linalg.LinAlgError(
+                f"newton: the Hessian at x = {np.array2string(x, precision=6)} is singular (condition number "
+                f"{condition:.1e}), so the Newton step H^-1 grad is undefined; start elsewhere or use "
+                "backtracking_descent")
+        return x - np.linalg.solve(H, g)
+
+    return _run(f, grad, x0, newton_step, steps, tol,
+                advice="pure Newton converges only from close enough to a minimum: start closer, or use a line search")
+
+
+def backtracking_descent(f, grad, x0, lr=1.0, steps=1000, tol=1e-8, c=1e-4, shrink=0.5):
+    """Gradient descent whose step starts at lr and shrinks until f(x - a g) <= f(x) - c a ||g||^2 (Armijo).
+
+    Backtracking line search: Nocedal & Wright, Numerical Optimization, 2006, Algorithm 3.1.
+    """
+    lr = positive(lr, "lr")
+    c, shrink = strictly_between_0_and_1(c, "c"), strictly_between_0_and_1(shrink, "shrink")
+
+    def armijo_step(x, g):
+        fx, slope, alpha = f(x), g @ g, lr
+        while not f(x - alpha * g) <= fx - c * alpha * slope:  # `not <=` also rejects a NaN trial point
+            alpha *= shrink
+        return x - alpha * g
+
+    return _run(f, grad, x0, armijo_step, steps, tol, advice="the loss fell without bound: is f bounded below?")
+

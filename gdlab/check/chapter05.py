@@ -1,0 +1,236 @@
+"""Checks for exercises/05_adaptive_optimizers.ipynb."""
+import numpy as np
+
+from gdlab import optim
+from gdlab.check.core import Chapter, _array, call, close, fail, number
+from gdlab.descent import minimize
+from gdlab.functions import rosenbrock
+
+_X0 = np.array([1.0, -2.0, 0.5])
+# Gradients fed to the learner's step, one row per step. Each column's running sum stays positive (so that
+# accumulating g instead of g² stays finite and recognisable); the small third column makes ε's place matter.
+_GRADS = np.array([[1.2, 0.3, 0.002], [-0.8, 0.1, 0.001], [0.5, -0.2, -0.001], [-0.1, 0.4, 0.003], [0.6, 0.2, 0.002]])
+
+
+def _adagrad(x0, grads, lr, eps, eps_inside=False, square=True, sqrt=True, update_after=False):
+    """Adagrad written out, with switches for the common mistakes."""
+    x, s, xs = x0.copy(), np.zeros_like(x0), []
+    for g in grads:
+        new_s = s + (g**2 if square else g)
+        used = s if update_after else new_s
+        if eps_inside:
+            denominator = np.sqrt(used + eps)
+        else:
+            denominator = (np.sqrt(used) if sqrt else used) + eps
+        x = x - lr * g / denominator
+        s = new_s
+        xs.append(x)
+    return np.array(xs)
+
+
+def _adam(x0, grads, lr, betas, eps, correct=(True, True), v_beta=None, m_beta=None, shift=0, eps_form="torch",
+          weight_decay=0.0, decay="none"):
+    """Adam (and AdamW) written out, with switches for the common mistakes."""
+    beta1, beta2 = betas
+    x, m, v, xs = x0.copy(), np.zeros_like(x0), np.zeros_like(x0), []
+    for t, g in enumerate(grads, start=1):
+        if decay == "l2":
+            g = g + weight_decay * x
+        elif decay == "before":
+            x = x * (1 - lr * weight_decay)
+        elif decay == "no lr":
+            x = x * (1 - weight_decay)
+        elif decay == "grow":
+            x = x * (1 + lr * weight_decay)
+        b1, b2 = m_beta or beta1, v_beta or beta2
+        m = b1 * m + (1 - b1) * g
+        v = b2 * v + (1 - b2) * g**2
+        c1 = 1 - beta1 ** (t + shift) if correct[0] else 1.0
+        c2 = 1 - beta2 ** (t + shift) if correct[1] else 1.0
+        if eps_form == "inside":
+            step = (m / c1) / np.sqrt(v / c2 + eps)
+        elif eps_form == "paper":  # the paper's faster ordering with eps itself instead of eps_hat
+            step = np.sqrt(c2) / c1 * m / (np.sqrt(v) + eps)
+        else:
+            step = (m / c1) / (np.sqrt(v / c2) + eps)
+        x = x - lr * step
+        if decay == "after":
+            x = x * (1 - lr * weight_decay)
+        xs.append(x)
+    return np.array(xs)
+
+
+def _reference(optimizer, x0, grads):
+    x, xs = x0.copy(), []
+    for g in grads:
+        x = optimizer.step(x, g)
+        xs.append(x.copy())
+    return np.array(xs)
+
+
+_STATE_NAMES = {1: "sum_sq", 2: "m, v"}
+
+
+def _learner_path(step, state_size, arguments):
+    """Run the learner's step(x, g, *state, *arguments(t)) -> (x, *state) on _GRADS: x after each step, stacked."""
+    x, state, xs = _X0.copy(), [np.zeros_like(_X0) for _ in range(state_size)], []
+    for t, g in enumerate(_GRADS, start=1):
+        out = call(step, x.copy(), g.copy(), *[s.copy() for s in state], *arguments(t))
+        if not isinstance(out, (tuple, list)) or len(out) != state_size + 1:
+            got = f"a {type(out).__name__}" + (f" of length {len(out)}" if isinstance(out, (tuple, list)) else "")
+            fail(f"return the tuple (x, {_STATE_NAMES[state_size]}) of {state_size + 1} arrays; got {got}.")
+        x, *state = [_array(part, "what your step returned") for part in out]
+        if x.shape != _X0.shape:
+            fail(f"the new x has shape {x.shape}, expected {_X0.shape}.")
+        xs.append(x)
+    return np.array(xs)
+
+
+def _finite(xs, first_step_hint):
+    """FAIL with a hint when the learner's iterates stop being finite."""
+    if not np.all(np.isfinite(xs[0])):
+        fail(first_step_hint)
+    bad = np.flatnonzero(~np.all(np.isfinite(xs), axis=1))
+    if bad.size:
+        fail(f"x is NaN or inf after step {bad[0] + 1}: a square root of a negative number? v averages g², so it "
+             "stays >= 0; return (x, m, v) in this order.")
+
+
+class ch05(Chapter):
+    """05 · Adaptive optimizers."""
+
+    def task1(adagrad_step):
+        "an Adagrad step"
+        lr, eps = 0.1, 0.01  # a large eps, so that where it goes shows
+        got = _learner_path(adagrad_step, 1, lambda t: (lr, eps))
+        right = _reference(optim.Adagrad(lr=lr, eps=eps), _X0, _GRADS)
+        close(got, right, f"your x after each of {len(_GRADS)} steps (lr = {lr}, eps = {eps})", {
+            "ε goes outside the square root, as in torch: g / (sqrt(s) + eps)":
+                _adagrad(_X0, _GRADS, lr, eps, eps_inside=True),
+            "accumulate the squared gradient, s += g**2, not g itself":
+                _adagrad(_X0, _GRADS, lr, eps, square=False),
+            "divide by the square root of the sum, sqrt(s) + eps, not by the sum itself":
+                _adagrad(_X0, _GRADS, lr, eps, sqrt=False),
+            "add this step's g² to the sum before you divide by it":
+                _adagrad(_X0, _GRADS, lr, eps, update_after=True),
+            "you moved uphill: the step is x - lr * g / (sqrt(s) + eps)": 2 * _X0 - right,
+        })
+        return (f"{len(_GRADS)} steps match torch.optim.Adagrad (ε outside the square root). The coordinate with "
+                f"gradient {_GRADS[0, 2]:g} moved {abs(right[0, 2] - _X0[2]):.4f} at the first step, the others about "
+                f"lr = {lr}: ε matters only for gradients about as small as ε, or smaller.")
+
+    def task2(adam_step):
+        "an Adam step with bias correction"
+        lr, betas, eps = 0.1, (0.9, 0.999), 1e-8
+        got = _learner_path(adam_step, 2, lambda t: (t, lr, betas, eps))
+        _finite(got, "the first step (t = 1) is not finite: 1 - β^t must not be 0 there. "
+                     "t is the number of this step, 1 at the first; did you use t - 1?")
+        right = _reference(optim.Adam(lr=lr, betas=betas, eps=eps), _X0, _GRADS)
+        close(got, right, f"your x after each of {len(_GRADS)} steps (lr = {lr}, betas = {betas})", {
+            "the bias correction is missing: divide m by 1 - β1^t and v by 1 - β2^t":
+                _adam(_X0, _GRADS, lr, betas, eps, correct=(False, False)),
+            "v needs its bias correction too: v_hat = v / (1 - β2^t)":
+                _adam(_X0, _GRADS, lr, betas, eps, correct=(True, False)),
+            "m needs its bias correction too: m_hat = m / (1 - β1^t)":
+                _adam(_X0, _GRADS, lr, betas, eps, correct=(False, True)),
+            "the second moment averages with β2, not β1: v = β2 v + (1 - β2) g²":
+                _adam(_X0, _GRADS, lr, betas, eps, v_beta=betas[0]),
+            "the first moment averages with β1, not β2: m = β1 m + (1 - β1) g":
+                _adam(_X0, _GRADS, lr, betas, eps, m_beta=betas[1]),
+            "off by one step: t is already 1 at the first step, so the corrections are 1 - β^t, "
+            "not 1 - β^(t+1)":
+                _adam(_X0, _GRADS, lr, betas, eps, shift=1),
+            "ε goes outside the square root, as in torch: m_hat / (sqrt(v_hat) + eps)":
+                _adam(_X0, _GRADS, lr, betas, eps, eps_form="inside"),
+            "that is the paper's faster ordering with ε added to sqrt(v); torch (and this task) adds ε "
+            "to sqrt(v_hat)":
+                _adam(_X0, _GRADS, lr, betas, eps, eps_form="paper"),
+            "you moved uphill: the step is x - lr * m_hat / (sqrt(v_hat) + eps)": 2 * _X0 - right,
+        })
+        return (f"{len(_GRADS)} steps match torch.optim.Adam; the first step is lr·sign(g) = ±{lr} "
+                "in every coordinate.")
+
+    def task3(adamw_step):
+        "AdamW's decoupled weight decay"
+        lr, betas, eps, wd = 0.1, (0.9, 0.999), 1e-8, 0.2
+        got = _learner_path(adamw_step, 2, lambda t: (t, lr, betas, eps, wd))
+        _finite(got, "the first step (t = 1) is not finite: check that Task 2 passes.")
+        right = _reference(optim.AdamW(lr=lr, betas=betas, eps=eps, weight_decay=wd), _X0, _GRADS)
+        close(got, right, f"your x after each of {len(_GRADS)} steps (lr = {lr}, weight_decay = {wd})", {
+            "that is Adam with an L2 penalty (weight_decay in torch.optim.Adam): AdamW does not add λx to the "
+            "gradient, it shrinks x directly, x = (1 - lr·λ) x, and gives Adam the loss gradient alone":
+                _adam(_X0, _GRADS, lr, betas, eps, weight_decay=wd, decay="l2"),
+            "scale the decay by the learning rate, as torch does: x = (1 - lr·weight_decay) x":
+                _adam(_X0, _GRADS, lr, betas, eps, weight_decay=wd, decay="no lr"),
+            "decay the point before the step, x = (1 - lr·λ) x and then Adam's step from there, as torch does":
+                _adam(_X0, _GRADS, lr, betas, eps, weight_decay=wd, decay="after"),
+            "the weight decay is missing: shrink x by the factor 1 - lr·weight_decay":
+                _adam(_X0, _GRADS, lr, betas, eps),
+            "x should shrink: multiply it by 1 - lr·weight_decay, not 1 + lr·weight_decay":
+                _adam(_X0, _GRADS, lr, betas, eps, weight_decay=wd, decay="grow"),
+            "the decay is right but the Adam step is not: make Task 2 pass first":
+                _adam(_X0, _GRADS, lr, betas, eps, correct=(False, False), weight_decay=wd, decay="before"),
+        })
+        return (f"{len(_GRADS)} steps match torch.optim.AdamW: every weight shrinks by the factor "
+                f"1 - lr·λ = {1 - lr * wd:g} per step.")
+
+    def task4(uncorrected_step_length):
+        "Adam's step length without bias correction"
+        ts = np.array([1, 2, 5, 12, 100, 1000])
+        for beta1, beta2 in ((0.9, 0.999), (0.9, 0.9999), (0.5, 0.99)):
+            got = [number(call(uncorrected_step_length, int(t), beta1, beta2), f"your length at t = {t}")
+                   for t in ts]
+            c1, c2 = 1 - beta1**ts, 1 - beta2**ts
+            close(got, c1 / np.sqrt(c2), f"your lengths at t = {ts.tolist()} (β1 = {beta1}, β2 = {beta2})", {
+                "that is the corrected length, always 1; without the correction m = (1 - β1^t) g and "
+                "v = (1 - β2^t) g²": np.ones(len(ts)),
+                "v sits under a square root: divide by sqrt(1 - β2^t)": c1 / c2,
+                "upside down: m, with (1 - β1^t), is in the numerator and sqrt(v) in the denominator":
+                    np.sqrt(c2) / c1,
+                "β1 belongs to m (the numerator), β2 to v (the denominator)": c2 / np.sqrt(c1),
+                "that is the length when v is corrected and m is not; here neither is": c1,
+                "that is the length when m is corrected and v is not; here neither is": 1 / np.sqrt(c2),
+                "off by one step: at the first step t = 1, so m_1 = (1 - β1) g":
+                    (1 - beta1 ** (ts + 1)) / np.sqrt(1 - beta2 ** (ts + 1)),
+            })
+        t = np.arange(1, 20_001)
+        report = []
+        for beta2 in (0.999, 0.9999):
+            lengths = (1 - 0.9**t) / np.sqrt(1 - beta2**t)
+            report.append(f"β2 = {beta2}: first step {lengths[0]:.2f} lr, "
+                          f"largest {lengths.max():.2f} lr at t = {t[lengths.argmax()]}")
+        return "; ".join(report) + ". Without the correction the early steps are too large, not too small."
+
+    def task5(best_adam_lr):
+        "tuning Adam's learning rate under a fixed budget"
+        starts = np.array([[1.5, -0.5], [-1.5, 2.0], [-0.5, -0.5]])
+        lrs = np.array([1e-3, 3e-3, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0])
+        steps = 300
+        finals = np.array([[_final_loss(rosenbrock, optim.Adam(lr=lr), x0, steps) for x0 in starts] for lr in lrs])
+        medians = np.median(finals, axis=1)
+        best = int(np.argmin(medians))
+        got = number(call(best_adam_lr, rosenbrock, starts.copy(), lrs.copy(), steps), "your learning rate")
+        match = np.isclose(lrs, got, rtol=1e-9, atol=0)
+        if not match.any():
+            if float(got).is_integer() and 0 <= got < len(lrs):
+                fail(f"{got:g} looks like an index into lrs; return the learning rate itself, lrs[{got:.0f}].")
+            fail(f"{got:g} is not one of lrs; return the learning rate itself, not a loss or a step count.")
+        k = int(np.argmax(match))
+        if k == best:
+            default = int(np.argmin(np.abs(lrs - 1e-3)))
+            return (f"lr = {lrs[k]:g}: median f after {steps} steps {medians[k]:.3g}; at torch's default lr = 1e-3 "
+                    f"it is {medians[default]:.3g}, {medians[default] / medians[k]:.0f} times higher.")
+        if k == int(np.argmin(finals[:, 0])):
+            fail(f"lr = {got:g} is the best for the first start point only; take the median over all start points.")
+        if k == int(np.argmin(finals.min(axis=1))):
+            fail(f"lr = {got:g} has the single best run (f = {finals[k].min():.2g}), not the best median; "
+                 "compare the median over the start points.")
+        if k == len(lrs) - 1:
+            fail(f"lr = {got:g} is the largest in the grid: Adam's steps stay about lr long, so it rarely diverges, "
+                 "but it is not the best; compare the median final loss.")
+        fail(f"lr = {got:g} has median f {medians[k]:.3g} after {steps} steps; another lr in lrs has a lower median.")
+
+
+def _final_loss(f, optimizer, x0, steps):
+    trace = minimize(f, f.grad, x0, optimizer, steps=steps)
+    return np.inf if trace.status == "diverged" else trace.loss
