@@ -223,7 +223,7 @@ def heavy_ball_rate(lr, momentum, eigenvalue):
 def momentum_explorer():
     """Step size and momentum on an ill-conditioned quadratic, error per eigendirection and rate."""
     controls = {
-        "lr": W.FloatLogSlider(value=1.0, base=10, min=-3, max=0.5, step=0.02, description="lr", readout_format=".3f"),
+        "lr": W.FloatLogSlider(value=1.0, base=10, min=-3, max=0.7, step=0.02, description="lr", readout_format=".3f"),
         "momentum": W.FloatSlider(value=0.0, min=0.0, max=0.99, step=0.01, description="momentum"),
         "kappa": W.FloatLogSlider(value=100, base=10, min=0, max=3, step=0.05, description="condition k",
                                   readout_format=".0f"),

@@ -72,15 +72,16 @@ def test_explorers_render_and_a_slider_redraws_the_plot(lab, tmp_path):
         page.get_by_role("menuitem", name="Run").click()
         page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
         image = page.locator("img.widget-image").first
-        image.wait_for(timeout=240_000)
+        image.wait_for(state="attached", timeout=240_000)  # off-screen cells are not painted (content-visibility)
         page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=240_000)
+        image.scroll_into_view_if_needed()  # as a learner scrolls down to the explorer
+        image.wait_for(state="visible", timeout=30_000)
         page.screenshot(path=str(tmp_path / "after_run_all.png"))
 
         assert page.get_by_text("Error displaying widget").count() == 0
         assert page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']").count() == 0
         assert page.locator("img.widget-image").count() >= 1
 
-        image.scroll_into_view_if_needed()
         before = image.get_attribute("src")
         explorer = page.locator(".widget-vbox", has=image).first
         handle = explorer.locator(".widget-slider .noUi-handle").first
