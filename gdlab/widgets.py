@@ -8,17 +8,22 @@ alike. Each container also carries `.controls` (name -> widget), `.figure` and
 `.status` (the message shown on the plot) so tests and curious learners can
 drive it from code: `box.controls["lr"].value = 0.5`.
 """
+import html
 import io
 
 import ipywidgets as W
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.colors import to_hex
 from matplotlib.figure import Figure
+from matplotlib.patches import Rectangle
+from matplotlib.ticker import LogLocator, MaxNLocator, NullLocator
+from matplotlib.transforms import IdentityTransform
 from PIL import Image
 
 from gdlab import data, functions, optim
-from gdlab.optim import lr_scheduler
 from gdlab.descent import gradient_descent, minimize
+from gdlab.optim import lr_scheduler
 from gdlab.plots import grid
 
 __all__ = ["lr_explorer", "momentum_explorer", "optimizer_race", "minibatch_explorer", "schedule_explorer"]
@@ -30,17 +35,22 @@ class _LiveFigure:
     """A figure drawn off-screen and shown as a PNG in an ipywidgets.Image.
 
     Responsive by blitting: the static part (landscape, axes, labels) is drawn once and kept as a
-    bitmap; a change redraws only the artists registered with `animate` on top of it. Changing the
-    axis limits or calling `invalidate()` redraws everything once.
+    bitmap; a change redraws only the artists registered with `animate` on top of it. When an axes'
+    limits change, or after `invalidate(ax)`, only that axes' static part is redrawn, once.
     """
 
     def __init__(self, ncols, figsize=(9.5, 3.9)):
         self.figure = Figure(figsize=figsize, dpi=72)
         FigureCanvasAgg(self.figure)
         self.axes = self.figure.subplots(1, ncols)
+        for ax in self.axes:  # few tick labels: text is most of the time it takes to redraw an axes
+            ax.xaxis.set_major_locator(MaxNLocator(5))
+            ax.yaxis.set_major_locator(MaxNLocator(5))
         self.image = W.Image(format="png", layout=W.Layout(width="100%", max_width=f"{figsize[0] * 72:.0f}px"))
         self.dynamic = []
-        self.invalidate()
+        self._blank = Rectangle((0, 0), 0, 0, transform=IdentityTransform(), facecolor="white", edgecolor="none")
+        self._blank.set_figure(self.figure)
+        self._background, self._dirty = None, set()
 
     def animate(self, *artists):
         for artist in artists:
@@ -48,17 +58,21 @@ class _LiveFigure:
         self.dynamic.extend(artists)
         return artists
 
-    def invalidate(self):
-        self._background, self._limits = None, None
+    def invalidate(self, ax):
+        """Redraw the static part of `ax` (its background or labels changed) at the next render."""
+        self._dirty.add(ax)
 
     def render(self):
-        canvas = self.figure.canvas
-        limits = [(ax.get_xlim(), ax.get_ylim()) for ax in self.figure.axes]
-        if self._background is None or limits != self._limits:
+        canvas, axes = self.figure.canvas, self.figure.axes
+        limits = {ax: (ax.get_xlim(), ax.get_ylim()) for ax in axes}
+        if self._background is None:
             canvas.draw()
-            self._background, self._limits = canvas.copy_from_bbox(self.figure.bbox), limits
         else:
             canvas.restore_region(self._background)
+            self._dirty |= {ax for ax in axes if limits[ax] != self._limits[ax]}
+            self._redraw(self._dirty)
+        if self._background is None or self._dirty:
+            self._background, self._limits, self._dirty = canvas.copy_from_bbox(self.figure.bbox), limits, set()
         for artist in self.dynamic:
             if artist.get_visible():
                 artist.axes.draw_artist(artist)
@@ -67,11 +81,36 @@ class _LiveFigure:
         rgba.convert("RGB").save(buffer, format="png", compress_level=1)
         self.image.value = buffer.getvalue()
 
+    def _redraw(self, dirty):
+        """Blank the part of the figure each dirty axes draws in, then draw its static artists there."""
+        renderer = self.figure.canvas.get_renderer()
+        for ax in dirty:
+            for x0, y0, x1, y1 in self._territory(ax):
+                self._blank.set_bounds(x0, y0, x1 - x0, y1 - y0)
+                self._blank.draw(renderer)
+        for ax in dirty:
+            ax.draw(renderer)  # animated artists are skipped: they are drawn on top, every time
 
-def _explorer(controls, live, update, status_artist, rows=None):
+    def _territory(self, ax):
+        """Where `ax` draws, in pixels, for axes side by side: between its top and bottom, from the previous
+        axes' right edge to its own (the y tick labels and label sit on the left); above and below (title,
+        x tick labels and label, which may stick out sideways), from halfway to one neighbour to halfway to
+        the other."""
+        axes, (width, height) = self.figure.axes, self.figure.canvas.get_width_height()
+        i, box = axes.index(ax), ax.bbox
+        left = axes[i - 1].bbox.x1 + 1 if i > 0 else 0
+        right = box.x1 + 2 if i + 1 < len(axes) else width
+        half_left = (axes[i - 1].bbox.x1 + box.x0) / 2 if i > 0 else 0
+        half_right = (box.x1 + axes[i + 1].bbox.x0) / 2 if i + 1 < len(axes) else width
+        return [(left, box.y0, right, box.y1 + 1), (half_left, box.y1 + 1, half_right, height),
+                (half_left, 0, half_right, box.y0)]
+
+
+def _explorer(controls, live, update, status_artist, rows=None, below=()):
     """Wire `update` to every control, draw once, and return the container with its handles.
 
-    rows: the control names of each row of the layout (default: three controls per row).
+    rows: the control names of each row of the layout (default: three controls per row);
+    below: widgets shown under the figure.
     """
     def on_change(_change=None):
         if busy:  # an update that moves controls itself (new slider ranges) redraws once, at its end
@@ -93,7 +132,7 @@ def _explorer(controls, live, update, status_artist, rows=None):
         control.observe(on_change, names="value")
     names = list(controls)
     rows = rows or [names[i:i + 3] for i in range(0, len(names), 3)]
-    box = W.VBox([W.HBox([controls[name] for name in row]) for row in rows] + [live.image])
+    box = W.VBox([W.HBox([controls[name] for name in row]) for row in rows] + [live.image, *below])
     box.controls, box.figure, box.status = controls, live.figure, ""
     on_change()
     return box
@@ -107,12 +146,19 @@ def _status_text(ax, corner="upper left", fontsize=10):
 
 def _contour_background(ax, f):
     """The log-scaled landscape of 2-D f as an image (fast to redraw), with its minima."""
-    X, Y, Z = grid(f, n=160)
+    X, Y, Z = grid(f, n=120)
     (x_lo, x_hi), (y_lo, y_hi) = f.domain[:2]
     image = ax.imshow(np.log10(Z - Z.min() + 1e-3 * (Z.max() - Z.min())), extent=(x_lo, x_hi, y_lo, y_hi),
                       origin="lower", aspect="auto", cmap="viridis", interpolation="bilinear")
     stars = ax.plot(*np.array(f.minima)[:, :2].T, "*", color="gold", markersize=13, markeredgecolor="black")
     return [image] + stars
+
+
+def _log_y(ax):
+    """A log y axis with a labelled tick every few decades and no minor ticks: half the drawing time."""
+    ax.set_yscale("log")
+    ax.yaxis.set_major_locator(LogLocator(numticks=6))
+    ax.yaxis.set_minor_locator(NullLocator())
 
 
 def _finite(xs):
@@ -150,9 +196,10 @@ def lr_explorer():
     live = _LiveFigure(2)
     ax_path, ax_loss = live.axes
     status = _status_text(ax_path)
-    ax_loss.set_yscale("log")
+    _log_y(ax_loss)
     ax_loss.set_xlabel("step")
     ax_loss.set_ylabel("f(x) - f*")
+    ax_loss.set_ylim(1e-12, 1e7)  # the same for every objective: moving a control keeps the fast redraw
     ax_loss.set_title("Loss per step")
     ax_loss.grid(True, alpha=0.3)
     (curve_line,) = ax_path.plot([], [], color="gray")
@@ -180,7 +227,7 @@ def lr_explorer():
             ax_path.set_ylabel("$x_2$")
         ax_path.set_xlim(lo, hi)
         ax_path.set_title(f"{f.name}: gradient descent path")
-        live.invalidate()
+        live.invalidate(ax_path)
 
     def update():
         f, x0 = _LR_OBJECTIVES[controls["objective"].value]
@@ -196,7 +243,6 @@ def lr_explorer():
             path_line.set_data(xs[:, 0], xs[:, 1])
         _set_loss_curve(loss_line, trace.losses, floor=f.f_min)
         ax_loss.set_xlim(0, controls["steps"].value)
-        ax_loss.set_ylim(1e-12, 1e4 * (trace.losses[0] - f.f_min))
         message = trace.message.split(", |grad|")[0]
         colour = {"converged": GOOD, "diverged": BAD, "max_steps": NEUTRAL}[trace.status]
         if trace.status == "max_steps" and trace.losses[-1] > trace.losses[0]:
@@ -237,7 +283,7 @@ def momentum_explorer():
     (err_large,) = ax_error.plot([], [], label="direction of the largest eigenvalue (fast)")
     (envelope,) = ax_error.plot([], [], "k--", linewidth=1, label="theory: rate^k")
     live.animate(path_line, err_small, err_large, envelope, status)
-    ax_error.set_yscale("log")
+    _log_y(ax_error)
     ax_error.set_xlabel("step k")
     ax_error.set_ylabel("|error component|")
     ax_error.set_title("Error along each eigendirection")
@@ -257,7 +303,7 @@ def momentum_explorer():
             ax_path.set_xlim(q.domain[0])
             ax_path.set_ylim(q.domain[1])
             ax_path.set_title(f"Heavy ball on a quadratic with condition number {kappa:.0f}")
-            live.invalidate()
+            live.invalidate(ax_path)
         x0 = np.array([-2.5, 1.5])
         trace = minimize(q, q.grad, x0, optim.SGD(lr=lr, momentum=beta), steps=steps, tol=0.0)
         xs = _finite(trace.xs)
@@ -329,27 +375,31 @@ def optimizer_race():
     rows = [["objective", "steps"], ["x0", "y0"]] + [[f"optimizer{i}", f"lr{i}", f"beta{i}"] for i in range(1, 5)]
     live = _LiveFigure(2)
     ax_path, ax_loss = live.axes
-    status = _status_text(ax_loss, corner="lower left", fontsize=8)
+    status = _status_text(ax_loss)
     paths = [ax_path.plot([], [], "-", color=c, linewidth=1.5, label=f"path {i}")[0]
              for i, c in enumerate(_LANE_COLOURS, start=1)]
     curves = [ax_loss.plot([], [], color=c)[0] for c in _LANE_COLOURS]
+    lanes = W.HTML()  # one line per lane in the lane's colour: the legend, as HTML (text is slow to rasterise)
     (start,) = ax_path.plot([], [], "o", color="white", markeredgecolor="black", markersize=7)
     live.animate(*paths, *curves, start, status)
     ax_path.set_xlabel("$x_1$")
     ax_path.set_ylabel("$x_2$")
-    ax_loss.set_yscale("log")
+    _log_y(ax_loss)
     ax_loss.set_xlabel("step")
     ax_loss.set_ylabel("f(x) - f*")
+    ax_loss.set_ylim(1e-10, 1e6)  # fixed for every objective: moving a slider keeps the fast redraw
     ax_loss.set_title("Loss per step")
     ax_loss.grid(True, alpha=0.3)
-    state = {"objective": None, "background": [], "legend": None, "runs": {}}
+    state = {"objective": None, "background": [], "runs": {}}
 
     def run(lane, f, x0, steps, name, lr, beta):
-        """The lane's points and losses; a run is redone only when its settings change or it is too short."""
+        """The lane's points and losses. A run is redone only when its settings change; one too short for
+        `steps` is redone up to the slider's maximum, so that moving `steps` afterwards only slices it."""
         key = (f, tuple(x0), name, lr, beta)
         cached_key, trace = state["runs"].get(lane, (None, None))
         if cached_key != key or (trace.status == "max_steps" and trace.steps < steps):
-            trace = minimize(f, f.grad, x0, _RACERS[name](lr, beta), steps=steps, tol=1e-10)
+            budget = steps if cached_key != key else controls["steps"].max
+            trace = minimize(f, f.grad, x0, _RACERS[name](lr, beta), steps=budget, tol=1e-10)
             state["runs"][lane] = key, trace
         if trace.steps <= steps:
             return trace.xs, trace.losses, trace.status, trace.message
@@ -363,12 +413,10 @@ def optimizer_race():
         ax_path.set_xlim(x_lo, x_hi)
         ax_path.set_ylim(y_lo, y_hi)
         ax_path.set_title(f"{f.name}: the race")
-        corners = np.array(np.meshgrid((x_lo, x_hi), (y_lo, y_hi))).reshape(2, -1)
-        ax_loss.set_ylim(1e-10, 10 * (f(corners).max() - f.f_min))  # fixed: dragging a slider keeps the fast redraw
         for slider, (lo, hi), value in ((controls["x0"], (x_lo, x_hi), x0[0]), (controls["y0"], (y_lo, y_hi), x0[1])):
             slider.min, slider.max = min(lo, slider.min), max(hi, slider.max)  # widen first: min < max always
             slider.value, slider.min, slider.max, slider.step = value, lo, hi, (hi - lo) / 200
-        live.invalidate()
+        live.invalidate(ax_path)
 
     def update():
         f, default_start = _RACE_OBJECTIVES[controls["objective"].value]
@@ -377,8 +425,8 @@ def optimizer_race():
             state["objective"] = f
         x0, steps = np.array([controls["x0"].value, controls["y0"].value]), controls["steps"].value
         start.set_data([x0[0]], [x0[1]])
-        lines, labels = [], []
-        for i, (path, curve) in enumerate(zip(paths, curves), start=1):
+        finals, diverged, lines = {}, [], []
+        for i, (path, curve, colour) in enumerate(zip(paths, curves, _LANE_COLOURS), start=1):
             name = controls[f"optimizer{i}"].value
             controls[f"beta{i}"].disabled = name not in _USES_BETA
             if _RACERS[name] is None:
@@ -390,25 +438,26 @@ def optimizer_race():
             xs = _finite(xs)
             path.set_data(xs[:, 0], xs[:, 1])
             _set_loss_curve(curve, losses, floor=f.f_min)
-            label = f"{i}: {name}"
-            labels.append(label)
-            curve.set_label(label)
             result = f"f - f* {losses[-1] - f.f_min:.1e}" if outcome == "max_steps" else message.split(":")[0]
-            lines.append(f"{i} {name}, lr {lr:.1e}" + (f", β {beta:.2f}" if name in _USES_BETA else "") + f": {result}")
-        if labels != state["legend"]:
-            if ax_loss.get_legend():
-                ax_loss.get_legend().remove()
-            if labels:
-                ax_loss.legend(handles=[c for c in curves if c.get_label() in labels], loc="upper right", fontsize=8)
-            state["legend"] = labels
-            live.invalidate()
+            line = f"{i} {name}, lr {lr:.1e}" + (f", β {beta:.2f}" if name in _USES_BETA else "") + f": {result}"
+            lines.append(f'<span style="color:{to_hex(colour)}"><b>{html.escape(line)}</b></span>')
+            if outcome == "diverged":
+                diverged.append(str(i))
+            else:
+                finals[f"{i} {name}"] = losses[-1] - f.f_min
         ax_loss.set_xlim(0, steps)
-        if not lines:
+        lanes.value = "<br>".join(lines)
+        if diverged:
+            return f"lane {', '.join(diverged)} diverged: try a smaller lr", BAD
+        if not finals:
             return "pick an optimizer in one of the lanes", NEUTRAL
-        return "\n".join(lines), BAD if any("diverged" in line for line in lines) else NEUTRAL
+        leader = min(finals, key=finals.get)
+        return f"lowest f after {steps} steps: {leader}", NEUTRAL
 
     live.figure.tight_layout()
-    return _explorer(controls, live, update, status, rows)
+    box = _explorer(controls, live, update, status, rows, below=[lanes])
+    box.lanes = lanes
+    return box
 
 
 # --- mini-batch explorer ---------------------------------------------------------------------
@@ -471,7 +520,7 @@ def minibatch_explorer():
     (path_line,) = ax_path.plot([], [], "-", color="tab:red", linewidth=0.8, label="path")
     (gap_line,) = ax_loss.plot([], [], color="tab:red", linewidth=1, label="gap")
     live.animate(path_line, gap_line, status)
-    ax_loss.set_yscale("log")
+    _log_y(ax_loss)
     ax_loss.set_ylim(1e-7, 10 * (_full_losses(np.zeros((1, 2)), Z, dataset.y)[0] - best))
     ax_loss.set_xlabel("epoch")
     ax_loss.set_ylabel("MSE on all the data - least-squares MSE")
@@ -555,7 +604,7 @@ def schedule_explorer():
         "schedule": W.Dropdown(options=list(_SCHEDULE_PARAMETERS), value="cosine", description="schedule"),
         "lr": W.FloatLogSlider(value=0.1, base=10, min=-3, max=0, step=0.05, description="lr (peak)",
                                readout_format=".3f"),
-        "epochs": W.IntSlider(value=40, min=5, max=100, description="epochs"),
+        "epochs": W.IntSlider(value=40, min=5, max=60, description="epochs"),
         "gamma": W.FloatSlider(value=0.5, min=0.05, max=0.99, step=0.01, description="gamma"),
         "step_size": W.IntSlider(value=10, min=1, max=50, description="step_size"),
         "warmup": W.IntSlider(value=5, min=1, max=30, description="warm-up epochs"),
@@ -572,13 +621,13 @@ def schedule_explorer():
     ax_lr.set_ylim(0, 1.1)
     ax_lr.set_title("The schedule")
     ax_lr.grid(True, alpha=0.3)
-    ax_loss.set_yscale("log")
+    _log_y(ax_loss)
     ax_loss.set_xlabel("epoch")
     ax_loss.set_ylabel("MSE - least-squares MSE")
     ax_loss.set_ylim(1e-6, 10 * (np.mean(dataset.y**2) - best))  # fixed limits keep the redraw fast
-    ax_loss.set_title("Training loss (mini-batch SGD, batch 20)")
-    ax_loss.legend(loc="lower left", fontsize=8)
+    ax_loss.set_title("Training loss: schedule (solid), constant lr (dashed)", fontsize=10)
     ax_loss.grid(True, alpha=0.3)
+    constant_runs = {}
 
     def update():
         name, lr, epochs = controls["schedule"].value, controls["lr"].value, controls["epochs"].value
@@ -586,7 +635,10 @@ def schedule_explorer():
             controls[parameter].disabled = parameter not in _SCHEDULE_PARAMETERS[name]
         settings = {k: controls[k].value for k in ("gamma", "step_size", "warmup")}
         lrs, losses = train_with_schedule(dataset.X, dataset.y, name, lr, epochs, **settings)
-        _, constant = train_with_schedule(dataset.X, dataset.y, "constant", lr, epochs)
+        if lr not in constant_runs:  # the first epochs of a run do not depend on its length: run the longest once
+            constant_runs.clear()
+            constant_runs[lr] = train_with_schedule(dataset.X, dataset.y, "constant", lr, controls["epochs"].max)[1]
+        constant = constant_runs[lr][:epochs]
         lr_line.set_data(np.arange(len(lrs)), lrs / lr)
         ax_lr.set_xlim(-0.5, epochs - 0.5)
         for line, curve in ((loss_line, losses), (baseline, constant)):

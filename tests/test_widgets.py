@@ -30,7 +30,7 @@ def extreme_values(control):
 def test_every_explorer_builds_with_defaults_and_survives_every_extreme(name):
     box = getattr(widgets, name)()
     assert isinstance(box, W.Box) and box.controls and box.figure.axes
-    image = box.children[-1]
+    image = next(child for child in box.children if isinstance(child, W.Image))
     for ax in box.figure.axes:
         assert ax.get_title() and ax.get_xlabel() and ax.get_ylabel()
     with warnings.catch_warnings():
@@ -105,9 +105,15 @@ def test_optimizer_race_shows_each_lanes_minimize_trajectory_and_reuses_longer_r
     box.controls["steps"].value = 100  # a prefix of the cached run, equal to a run of 100 steps
     short = minimize(f, f.grad, x0, optim.NAdam(lr=0.02, betas=(0.8, 0.999)), steps=100, tol=1e-10)
     np.testing.assert_array_equal(np.column_stack(line_with_label(box.figure, "path 4").get_data()), short.xs)
-    assert f"4 NAdam, lr 2.0e-02, β 0.80: f - f* {short.losses[-1]:.1e}" in box.status
+    assert f"4 NAdam, lr 2.0e-02, β 0.80: f - f* {short.losses[-1]:.1e}" in box.lanes.value
+    box.controls["steps"].value = 600  # longer than the cached run: redone, to the slider's maximum
+    longer = minimize(f, f.grad, x0, optim.NAdam(lr=0.02, betas=(0.8, 0.999)), steps=600, tol=1e-10)
+    np.testing.assert_array_equal(np.column_stack(line_with_label(box.figure, "path 4").get_data()), longer.xs)
     box.controls["lr1"].value = 10.0
-    assert "1 SGD, lr 1.0e+01: diverged at step" in box.status
+    assert box.status == "lane 1 diverged: try a smaller lr"
+    assert "1 SGD, lr 1.0e+01: diverged at step" in box.lanes.value
+    box.controls["optimizer1"].value = "(none)"
+    assert box.status.startswith("lowest f after 600 steps: ")
 
 
 def test_optimizer_race_moves_the_start_sliders_into_each_objectives_domain():
