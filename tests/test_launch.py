@@ -48,7 +48,7 @@ def test_notebook_starts_with_badge_and_colab_cell(path, monkeypatch, capsys):
 
 def test_badges_round_trip(tmp_path):
     copy = tmp_path / "repo"
-    for name in ("pyproject.toml", "README.md"):
+    for name in ("pyproject.toml", "README.md", "docs/instructor.md"):
         (copy / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(ROOT / name, copy / name)
     for path in NOTEBOOKS:
@@ -59,10 +59,11 @@ def test_badges_round_trip(tmp_path):
 
     old, changed = badges.repoint("a-fork/my-course", copy)
     assert old == original and badges.current_repo(copy) == "a-fork/my-course"
-    assert len(changed) == 2 + len(NOTEBOOKS)
+    assert len(changed) == 3 + len(NOTEBOOKS)
     for path in before:
         assert original not in path.read_text(encoding="utf-8")
     assert "mybinder.org/v2/gh/a-fork/my-course/main" in (copy / "README.md").read_text()
+    assert "git-pull?repo=https://github.com/a-fork/my-course&" in (copy / "docs" / "instructor.md").read_text()
 
     badges.repoint(original, copy)
     assert {p: p.read_bytes() for p in before} == before
