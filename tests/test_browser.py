@@ -34,12 +34,15 @@ def free_port():
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
     """JupyterLab serving a copy of the chapter (running it in the browser must not touch the repository)."""
-    root = tmp_path_factory.mktemp("lab")
+    root, state = tmp_path_factory.mktemp("lab"), tmp_path_factory.mktemp("lab-state")
     shutil.copy(CHAPTER, root / CHAPTER.name)
     port = free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--allow-root", "--ip=127.0.0.1", f"--port={port}",
          f"--ServerApp.root_dir={root}", f"--IdentityProvider.token={TOKEN}", "--LabApp.news_url=",
+         # A fresh workspace and settings: a workspace saved by an earlier session would reopen the notebook
+         # as the test opens it, and the two sessions can leave the page on a kernel that was shut down.
+         f"--LabApp.workspaces_dir={state / 'workspaces'}", f"--LabApp.user_settings_dir={state / 'settings'}",
          "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=root,
     )
@@ -60,19 +63,25 @@ def lab(tmp_path_factory):
 
 
 def test_explorers_render_and_a_slider_redraws_the_plot(lab, tmp_path):
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        page.goto(f"{lab}/lab/tree/{CHAPTER.name}?token={TOKEN}", timeout=120_000)
-        page.wait_for_selector(".jp-Notebook", timeout=120_000)
-        page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=120_000)
-
-        page.get_by_role("menuitem", name="Run").click()
-        page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
         image = page.locator("img.widget-image").first
-        image.wait_for(state="attached", timeout=240_000)  # off-screen cells are not painted (content-visibility)
+        for attempt in range(2):  # a page can come up talking to a kernel that never got going: reload once
+            page.goto(f"{lab}/lab/tree/{CHAPTER.name}?token={TOKEN}", timeout=120_000)
+            page.wait_for_selector(".jp-Notebook", timeout=120_000)
+            page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=120_000)
+            page.get_by_role("menuitem", name="Run").click()
+            page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
+            try:  # off-screen cells are not painted (content-visibility), so wait for the image to exist
+                image.wait_for(state="attached", timeout=120_000 * (attempt + 1))
+                break
+            except PlaywrightTimeout:
+                if attempt:
+                    raise
         page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=240_000)
         image.scroll_into_view_if_needed()  # as a learner scrolls down to the explorer
         image.wait_for(state="visible", timeout=30_000)
