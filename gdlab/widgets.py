@@ -138,9 +138,8 @@ def _explorer(controls, live, update, status_artist, rows=None, below=()):
     return box
 
 
-def _status_text(ax, corner="upper left", fontsize=10):
-    y, va = (0.97, "top") if corner == "upper left" else (0.03, "bottom")
-    return ax.text(0.02, y, "", transform=ax.transAxes, va=va, fontsize=fontsize, fontweight="bold",
+def _status_text(ax):
+    return ax.text(0.02, 0.97, "", transform=ax.transAxes, va="top", fontsize=10, fontweight="bold",
                    bbox=dict(boxstyle="round", facecolor="white", alpha=0.85, edgecolor="none"))
 
 
