@@ -2,7 +2,7 @@
 
 Needs Debian's Chromium at /usr/bin/chromium (`apt-get install -y chromium`; `.ci/run` installs it).
 """
-import shutil
+import json
 import socket
 import subprocess
 import sys
@@ -35,7 +35,17 @@ def free_port():
 def lab(tmp_path_factory):
     """JupyterLab serving a copy of the chapter (running it in the browser must not touch the repository)."""
     root, state = tmp_path_factory.mktemp("lab"), tmp_path_factory.mktemp("lab-state")
-    shutil.copy(CHAPTER, root / CHAPTER.name)
+    # Start the notebook's kernel without asking: on a busy machine JupyterLab may otherwise show its
+    # "Select Kernel" dialog, and Run All stops behind it.
+    tracker = state / "settings" / "@jupyterlab" / "notebook-extension" / "tracker.jupyterlab-settings"
+    tracker.parent.mkdir(parents=True)
+    tracker.write_text('{"autoStartDefaultKernel": true}')
+    notebook = json.loads(CHAPTER.read_text(encoding="utf-8"))  # without outputs: all the page shows, this run made
+    notebook["metadata"].pop("widgets", None)
+    for cell in notebook["cells"]:
+        if cell["cell_type"] == "code":
+            cell["outputs"], cell["execution_count"] = [], None
+    (root / CHAPTER.name).write_text(json.dumps(notebook), encoding="utf-8")
     port = free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--allow-root", "--ip=127.0.0.1", f"--port={port}",
@@ -69,19 +79,23 @@ def test_explorers_render_and_a_slider_redraws_the_plot(lab, tmp_path):
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        # If the dialog comes up anyway, answer it as a learner would.
+        page.add_locator_handler(page.locator(".jp-Dialog").get_by_role("button", name="Select"),
+                                 lambda button: button.click())
         image = page.locator("img.widget-image").first
-        for attempt in range(2):  # a page can come up talking to a kernel that never got going: reload once
+        for attempt in range(2):  # if Run All does not start, reload once
             page.goto(f"{lab}/lab/tree/{CHAPTER.name}?token={TOKEN}", timeout=120_000)
             page.wait_for_selector(".jp-Notebook", timeout=120_000)
             page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=120_000)
             page.get_by_role("menuitem", name="Run").click()
             page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
-            try:  # off-screen cells are not painted (content-visibility), so wait for the image to exist
-                image.wait_for(state="attached", timeout=120_000 * (attempt + 1))
+            try:  # JupyterLab can come up talking to a kernel it has just replaced: then nothing runs
+                page.get_by_text("[1]:", exact=True).first.wait_for(timeout=30_000)
                 break
             except PlaywrightTimeout:
                 if attempt:
                     raise
+        image.wait_for(state="attached", timeout=240_000)  # off-screen cells are not painted (content-visibility)
         page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=240_000)
         image.scroll_into_view_if_needed()  # as a learner scrolls down to the explorer
         image.wait_for(state="visible", timeout=30_000)
