@@ -5,7 +5,7 @@ import ipywidgets as W
 import numpy as np
 import pytest
 
-from gdlab import optim, widgets
+from gdlab import data, optim, widgets
 from gdlab.descent import gradient_descent, minimize
 from gdlab.functions import Quadratic
 from gdlab.models import mse_grad
@@ -131,10 +131,10 @@ def test_minibatch_explorer_path_is_minibatch_sgd_and_full_batch_is_smooth():
     box.controls["lr"].value = 0.1
     box.controls["epochs"].value = 3
     box.controls["seed"].value = 4
-    dataset = widgets.data.linear_regression(n=200, n_features=1, noise=1.0, seed=0)
+    dataset = data.linear_regression(n=200, n_features=1, noise=1.0, seed=0)
     rng, w, b, expected = np.random.default_rng(4), np.zeros(1), 0.0, [[0.0, 0.0]]
     for _ in range(3):
-        for Xb, yb in widgets.data.minibatches(dataset.X, dataset.y, 20, rng):
+        for Xb, yb in data.minibatches(dataset.X, dataset.y, 20, rng):
             gw, gb = mse_grad(w, b, Xb, yb)
             w, b = w - 0.1 * gw, b - 0.1 * gb
             expected.append([w[0], b])
