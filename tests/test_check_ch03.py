@@ -1,7 +1,7 @@
 """gdlab.check.ch03: right answers PASS, untouched tasks TODO, and planted mistakes FAIL with the right hint."""
 import numpy as np
 import pytest
-from test_check import assert_reports, stub
+from conftest import assert_reports, stub
 
 from gdlab import check
 

@@ -1,7 +1,7 @@
 """gdlab.check.ch05: right answers PASS, untouched tasks TODO, planted mistakes FAIL with their hint."""
 import numpy as np
 import pytest
-from test_check import assert_reports, stub
+from conftest import assert_reports, stub
 
 from gdlab import check, optim
 from gdlab.descent import minimize

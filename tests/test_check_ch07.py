@@ -3,7 +3,7 @@ import itertools
 
 import numpy as np
 import pytest
-from test_check import assert_reports, stub
+from conftest import assert_reports, stub
 
 from gdlab import check
 from gdlab.descent import gradient_descent

@@ -1,6 +1,6 @@
 """gdlab.check.ch09: right answers PASS, untouched tasks TODO, planted autograd mistakes FAIL with their hint."""
 import pytest
-from test_check import assert_reports, stub
+from conftest import assert_reports, stub
 
 from gdlab import check
 

@@ -3,7 +3,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 from torch import nn  # noqa: E402
-from test_check import assert_reports, stub  # noqa: E402
+from conftest import assert_reports, stub  # noqa: E402
 
 from gdlab import check  # noqa: E402
 

@@ -4,7 +4,7 @@ import math
 import pytest
 
 torch = pytest.importorskip("torch")
-from test_check import assert_reports, stub  # noqa: E402
+from conftest import assert_reports, stub  # noqa: E402
 
 from gdlab import check  # noqa: E402
 

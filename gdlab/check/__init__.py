@@ -25,14 +25,30 @@ returns the PASS message:
             close(std, np.std(x), "the standard deviation", {"that is the variance": np.var(x)})
             return "mean 3 and standard deviation 2.16."
 
-torch checks import torch inside the method; close() accepts tensors.
+The helpers, all importable from gdlab.check (or gdlab.check.core):
+
+    call(fn, *args)            run learner code: NotImplementedError -> TODO, any other exception -> FAIL naming it
+    close(actual, expected, name, mistakes={hint: wrong value})
+                               FAIL unless equal; a known wrong answer (or a wrong sign, a factor of 2) is named
+    number(value, name)        one float, or FAIL saying why not
+    parts(value, names, name)  the learner's tuple, or FAIL naming the values to return
+    fail(message)              FAIL with a hint; it raises Failed, which a check may catch to try another reading
+    as_array(value, name)      a float array (tensors accepted), or FAIL ("did you forget `return`?")
+    near(a, b)                 same shape and close, without failing
+    show(a)                    a short text of a number or an array, for a hint
+    run(task, test, *args)     print one PASS / FAIL / TODO line and return the Result (Chapter does this for you)
+
+torch checks import torch inside the method; close() accepts tensors. Each chapter's planted mistakes are
+tested in tests/test_check_chNN.py with the helpers of tests/conftest.py.
 """
 import importlib
 import re
 
-from gdlab.check.core import Chapter, Result, _Fail, call, close, fail, number, parts, run
+from gdlab.check.core import (Chapter, Failed, NotDone, Result, as_array, call, close, fail, near, number, parts,
+                              run, show)
 
-__all__ = ["Result", "Chapter", "run", "call", "close", "number", "parts", "fail"]
+__all__ = ["Result", "Chapter", "run", "call", "close", "number", "parts", "fail",
+           "as_array", "near", "show", "Failed", "NotDone"]
 
 
 def __getattr__(name):

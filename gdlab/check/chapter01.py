@@ -2,7 +2,7 @@
 import numpy as np
 
 from gdlab import gradients
-from gdlab.check.core import Chapter, _Fail, _show, call, close, fail, number
+from gdlab.check.core import Chapter, Failed, show, call, close, fail, number
 
 def _cubic(x):
     return x**3 - 2 * x**2 + 3 * x - 1
@@ -73,7 +73,7 @@ class ch01(Chapter):
         forward = np.array([(_bumpy(x + e) - _bumpy(x)) / h for e in unit])
         backward = np.array([(_bumpy(x) - _bumpy(x - e)) / h for e in unit])
         central = gradients.numerical_gradient(_bumpy, x, h=h)
-        close(got, central, f"your gradient at x = {_show(x)} with h = {h:g}", {
+        close(got, central, f"your gradient at x = {show(x)} with h = {h:g}", {
             "that is the forward difference (f(x + h) - f(x)) / h; use f(x + h) and f(x - h)": forward,
             "that is the backward difference (f(x) - f(x - h)) / h; use f(x + h) and f(x - h)": backward,
             "divide by 2h: x + h and x - h are 2h apart": 2 * central,
@@ -106,7 +106,7 @@ class ch01(Chapter):
         zero_case = "when both gradients are zero the relative error is 0/0: return 0.0 in that case"
         try:
             flat = number(call(gradient_check, lambda z: 3.0, lambda z: np.zeros(3), x.copy()), "your error")
-        except _Fail as failure:
+        except Failed as failure:
             fail(f"{failure} ({zero_case}).")
         if flat != 0.0:
             fail(f"{zero_case}; you returned {flat:.3g}.")

@@ -2,7 +2,7 @@
 import numpy as np
 
 from gdlab import descent
-from gdlab.check.core import Chapter, _array, _near, _show, call, close, fail, number
+from gdlab.check.core import Chapter, as_array, near, show, call, close, fail, number
 from gdlab.functions import Quadratic
 
 _Q2 = Quadratic([[3.0, 1.0], [1.0, 2.0]], [1.0, 0.0])
@@ -66,7 +66,7 @@ class ch02(Chapter):
         for x0, lr, max_steps, why in cases:
             expected = _steps(_Q2, x0, lr, max_steps=max_steps)
             got = call(steps_to_tolerance, _Q2.grad, x0.copy(), lr, 1e-6, max_steps)
-            where = f"from x0 = {_show(x0)} with lr = {lr:g}, max_steps = {max_steps}"
+            where = f"from x0 = {show(x0)} with lr = {lr:g}, max_steps = {max_steps}"
             if expected is None:
                 if got is not None:
                     fail(f"{where}: you returned {got!r}; {why}, so return None.")
@@ -128,9 +128,9 @@ class ch02(Chapter):
         X = np.column_stack([rng.uniform(18, 70, n), rng.normal(50_000, 15_000, n), rng.integers(8, 21, n)])
         y = X @ np.array([0.02, 3e-5, 0.1]) + rng.normal(0, 0.1, n)
         mean, std = X.mean(axis=0), X.std(axis=0)
-        got = _array(call(standardize, X.copy()), "your standardised X")
+        got = as_array(call(standardize, X.copy()), "your standardised X")
         with_ddof1 = (X - mean) / X.std(axis=0, ddof=1)  # the sample std is fine too
-        Z = close(got, with_ddof1 if _near(got, with_ddof1, 1e-6, 1e-9) else (X - mean) / std, "your standardised X", {
+        Z = close(got, with_ddof1 if near(got, with_ddof1, 1e-6, 1e-9) else (X - mean) / std, "your standardised X", {
             "you standardised each row; standardise each column (axis=0)":
                 (X - X.mean(axis=1, keepdims=True)) / X.std(axis=1, keepdims=True),
             "subtract the column mean too": X / std,

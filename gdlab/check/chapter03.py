@@ -3,7 +3,7 @@ import numbers
 
 import numpy as np
 
-from gdlab.check.core import Chapter, _Fail, _array, _show, call, close, fail, number, parts
+from gdlab.check.core import Chapter, Failed, as_array, show, call, close, fail, number, parts
 from gdlab.data import linear_regression, minibatches
 from gdlab.models import LinearRegressionObjective, mse_grad, mse_loss
 
@@ -119,7 +119,7 @@ class ch03(Chapter):
                 fail(f"{where}: row {unique[np.argmax(counts)]} appears {counts.max()} times in one epoch; draw "
                      "the order without replacement, rng.permutation(n), so that each row is used exactly once.")
             if len(unique) < n:
-                fail(f"{where}: rows {_show(np.setdiff1d(np.arange(n), unique))} never appear; "
+                fail(f"{where}: rows {show(np.setdiff1d(np.arange(n), unique))} never appear; "
                      "every row belongs to exactly one batch.")
             if sizes != expected_sizes:
                 hint = (" (np.array_split(order, batch_size) makes batch_size batches, not batches of batch_size "
@@ -165,7 +165,7 @@ class ch03(Chapter):
             r = X @ w + b - y
             try:
                 got = call(mse_grad_vectorised, w.copy(), b, X.copy().view(_NoRowLoops), y.copy())
-            except _Fail as failure:
+            except Failed as failure:
                 if "_RowLoop" in str(failure):
                     fail("your function takes the rows of X one at a time (a Python loop, or X[i]); "
                          "compute all residuals at once, r = X @ w + b - y, then dw = 2 * X.T @ r / n.")
@@ -194,12 +194,12 @@ class ch03(Chapter):
         where = f"(n = 50, batch_size = {batch_size}, lr = {lr}, epochs = {epochs}, seed = {seed})"
         w, b, got_losses = parts(call(train, X.copy(), y.copy(), batch_size, lr, epochs, seed),
                                   ("w", "b", "losses"), "train")
-        got = np.append(_array(w, "your w"), number(b, "your b"))
+        got = np.append(as_array(w, "your w"), number(b, "your b"))
         try:
             close(got, theta, f"your [w, b] after training {where}",
                   {hint: _train(X, y, batch_size, lr, epochs, seed, mistake)[0]
                    for mistake, hint in _LOOP_MISTAKES.items()})
-        except _Fail as failure:
+        except Failed as failure:
             if "relative error" not in str(failure):
                 raise
             fail(f"{str(failure)[:-1]}. If your steps are right, the batches may differ: use minibatches(X, y, "
@@ -239,7 +239,7 @@ class ch03(Chapter):
             floors.append(floor)
         slope = np.polyfit(np.log([lr for _, lr in runs[:3]]), np.log(floors[:3]), 1)[0]
         if not 0.7 <= slope <= 2.0:
-            fail(f"your floors at lr = 0.02, 0.01, 0.005 are {_show(floors[:3])}: a log-log slope of {slope:.2f}, "
+            fail(f"your floors at lr = 0.02, 0.01, 0.005 are {show(floors[:3])}: a log-log slope of {slope:.2f}, "
                  "where the floor should shrink roughly in proportion to lr (slope about 1). Measure each "
                  "once SGD has settled, over enough epochs to average out the noise.")
         ratio = floors[0] / floors[3]

@@ -2,7 +2,7 @@
 import numpy as np
 
 from gdlab import optim
-from gdlab.check.core import Chapter, _array, call, close, fail, number
+from gdlab.check.core import Chapter, as_array, call, close, fail, number
 from gdlab.descent import minimize
 from gdlab.functions import rosenbrock
 
@@ -79,7 +79,7 @@ def _learner_path(step, state_size, arguments):
         if not isinstance(out, (tuple, list)) or len(out) != state_size + 1:
             got = f"a {type(out).__name__}" + (f" of length {len(out)}" if isinstance(out, (tuple, list)) else "")
             fail(f"return the tuple (x, {_STATE_NAMES[state_size]}) of {state_size + 1} arrays; got {got}.")
-        x, *state = [_array(part, "what your step returned") for part in out]
+        x, *state = [as_array(part, "what your step returned") for part in out]
         if x.shape != _X0.shape:
             fail(f"the new x has shape {x.shape}, expected {_X0.shape}.")
         xs.append(x)

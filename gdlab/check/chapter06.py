@@ -1,7 +1,7 @@
 """Checks for exercises/06_schedules_clipping_regularization.ipynb."""
 import numpy as np
 
-from gdlab.check.core import Chapter, _array, _show, call, close, fail, number
+from gdlab.check.core import Chapter, as_array, show, call, close, fail, number
 from gdlab.data import linear_regression, minibatches
 from gdlab.models import LinearRegressionObjective, mse_grad
 from gdlab.optim import SGD, clip_grad_norm, lr_scheduler
@@ -134,7 +134,7 @@ class ch06(Chapter):
             norm = np.linalg.norm(g)
             expected = g * min(1.0, max_norm / norm)
             got = call(clip_by_norm, given, max_norm)
-            close(got, expected, f"your clip_by_norm({_show(g)}, max_norm={max_norm:g}) (|g| = {norm:g})", {
+            close(got, expected, f"your clip_by_norm({show(g)}, max_norm={max_norm:g}) (|g| = {norm:g})", {
                 "that clips each component into [-max_norm, max_norm] (clipping by value), which turns the "
                 "direction; scale the whole vector by max_norm / |g| instead": np.clip(g, -max_norm, max_norm),
                 "you divided by the squared norm; scale by max_norm / |g|, with |g| = np.linalg.norm(g)":
@@ -150,7 +150,7 @@ class ch06(Chapter):
         g, max_norm = cases[0]
         clipped = clip_grad_norm(g, max_norm)[0]
         return (f"agrees with gdlab.optim.clip_grad_norm (up to its 1e-6 guard): [30, -40], norm 50, becomes "
-                f"{_show(clipped)}, norm {np.linalg.norm(clipped):.4g}, same direction; short gradients stay as "
+                f"{show(clipped)}, norm {np.linalg.norm(clipped):.4g}, same direction; short gradients stay as "
                 "they are.")
 
     def task4(ista_step):
@@ -187,7 +187,7 @@ class ch06(Chapter):
         ours, theirs = np.zeros(20), np.zeros(20)
         for _ in range(1000):
             ours = _soft_threshold(ours - step * X.T @ (X @ ours - y) / 50, step * lam)
-            theirs = _array(call(ista_step, theirs, X.T @ (X @ theirs - y) / 50, step, lam), "your ISTA iterate")
+            theirs = as_array(call(ista_step, theirs, X.T @ (X @ theirs - y) / 50, step, lam), "your ISTA iterate")
         close(theirs, ours, "1000 ISTA steps with your ista_step on the lasso problem of chapter 06")
         return (f"1000 ISTA steps with it solve chapter 06's lasso (λ = {lam}): {np.sum(theirs == 0)} of 20 weights "
                 "exactly 0, like scikit-learn's Lasso there.")

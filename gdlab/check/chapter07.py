@@ -2,7 +2,7 @@
 import numpy as np
 
 from gdlab import descent
-from gdlab.check.core import Chapter, _array, _show, call, close, fail, number
+from gdlab.check.core import Chapter, as_array, show, call, close, fail, number
 from gdlab.functions import Quadratic, Rastrigin, beale, himmelblau, rosenbrock, saddle
 
 _KINDS = ("minimum", "maximum", "saddle", "degenerate", "not critical")
@@ -102,7 +102,7 @@ class ch07(Chapter):
                 right_so_far.append(got)
                 continue
             eigenvalues = np.linalg.eigvalsh(hessian(x))
-            at = f"at {where} (|grad| = {np.linalg.norm(grad(x)):.2g}, Hessian eigenvalues {_show(eigenvalues)})"
+            at = f"at {where} (|grad| = {np.linalg.norm(grad(x)):.2g}, Hessian eigenvalues {show(eigenvalues)})"
             if expected == "not critical":
                 fail(f"{at} you said {got!r}, but the gradient is not zero there: check ||grad(x)|| <= 1e-6 first; "
                      "the Hessian test applies only at critical points.")
@@ -117,7 +117,7 @@ class ch07(Chapter):
                      "every direction, a minimum; all < 0, a maximum.")
             diagonal = np.diag(hessian(x))
             if got == _kind(diagonal):
-                fail(f"{at} you said {got!r}, which the diagonal {_show(diagonal)} suggests; use the eigenvalues "
+                fail(f"{at} you said {got!r}, which the diagonal {show(diagonal)} suggests; use the eigenvalues "
                      "(np.linalg.eigvalsh(H)), which see the off-diagonal terms too.")
             if got in ("minimum", "maximum") and expected == "saddle" and np.prod(eigenvalues) < 0:
                 fail(f"{at} you said {got!r}, but the eigenvalues have both signs: a saddle.")
@@ -135,7 +135,7 @@ class ch07(Chapter):
             g, H = f.grad(x), f.hessian(x)
             right = x - np.linalg.solve(H, g)
             got = call(newton_step, f.grad, f.hessian, x)
-            close(got, right, f"your new point from x = {_show(x0)} on {f.name}", {
+            close(got, right, f"your new point from x = {show(x0)} on {f.name}", {
                 "you moved by +H⁻¹g: the Newton step is x - H⁻¹ ∇f(x) (solve H d = ∇f, then subtract d)":
                     x + np.linalg.solve(H, g),
                 "you divided the gradient by the diagonal of H only; solve the full system H d = ∇f(x) "
@@ -147,11 +147,11 @@ class ch07(Chapter):
             if not np.array_equal(x, x0):
                 fail("your function changed the caller's x in place (x -= ...); return x - d instead.")
         q = Quadratic([[4.0, 1.0], [1.0, 3.0]], [1.0, 2.0])
-        one = _array(call(newton_step, q.grad, q.hessian, np.array([5.0, -5.0])), "your step on a quadratic")
+        one = as_array(call(newton_step, q.grad, q.hessian, np.array([5.0, -5.0])), "your step on a quadratic")
         close(one, q.minima[0], "one step from (5, -5) on a quadratic, which should land on its minimiser")
         xs = [np.array([-1.2, 1.0])]
         for _ in range(6):
-            xs.append(_array(call(newton_step, rosenbrock.grad, rosenbrock.hessian, xs[-1]), "your step"))
+            xs.append(as_array(call(newton_step, rosenbrock.grad, rosenbrock.hessian, xs[-1]), "your step"))
         close(xs[-1], [1.0, 1.0], "six of your steps from (-1.2, 1) on Rosenbrock", atol=1e-9)
         losses = [rosenbrock(x) for x in xs]
         return (f"one step lands on a quadratic's minimiser; six steps from (-1.2, 1) reach Rosenbrock's minimum "
@@ -199,7 +199,7 @@ class ch07(Chapter):
         right = np.array([nearest(t.x[None])[0] if t.status == "converged" else -1 for t in traces])
         got = call(basin_labels, himmelblau, himmelblau.grad, starts.copy(), lr, steps)
         what = f"your labels for {len(starts)} starts (lr = {lr}, {steps} steps)"
-        got = _array(got, what)
+        got = as_array(got, what)
         if got.shape == right.shape:
             wrong = got != right
             if np.array_equal(got, nearest(starts)):
@@ -223,19 +223,19 @@ class ch07(Chapter):
         p, expected = _rastrigin_success(n)
         bests = []
         for seed in seeds:
-            x = _array(call(best_of_restarts, f, f.grad, n, np.random.default_rng(seed)), "your best point")
+            x = as_array(call(best_of_restarts, f, f.grad, n, np.random.default_rng(seed)), "your best point")
             if x.shape != (1,):
                 fail(f"return one point of shape (d,) = (1,), the best end point; got shape {x.shape}.")
             if not np.all(np.isfinite(x)):
-                fail(f"your best point is {_show(x)}: not finite.")
+                fail(f"your best point is {show(x)}: not finite.")
             if np.linalg.norm(f.grad(x)) > 1e-4:
-                fail(f"your point {_show(x)} has |grad| = {np.linalg.norm(f.grad(x)):.2g}: it is not the end of a "
+                fail(f"your point {show(x)} has |grad| = {np.linalg.norm(f.grad(x)):.2g}: it is not the end of a "
                      "descent. Run gradient descent from each start and keep the best end point.")
             bests.append(x)
-        singles = [_array(call(best_of_restarts, f, f.grad, 1, np.random.default_rng(seed)), "your point")
+        singles = [as_array(call(best_of_restarts, f, f.grad, 1, np.random.default_rng(seed)), "your point")
                    for seed in range(6)]
         for seed in range(3):
-            again = _array(call(best_of_restarts, f, f.grad, 1, np.random.default_rng(seed)), "your point")
+            again = as_array(call(best_of_restarts, f, f.grad, 1, np.random.default_rng(seed)), "your point")
             if not np.allclose(again, singles[seed]):
                 fail("the same rng seed gave a different answer: draw every random number from the `rng` argument.")
         if all(np.allclose(single, singles[0]) for single in singles):

@@ -4,7 +4,7 @@ import functools
 import numpy as np
 
 from gdlab import metrics, models
-from gdlab.check.core import Chapter, _Fail, _array, _show, call, close, fail, number, parts
+from gdlab.check.core import Chapter, Failed, as_array, show, call, close, fail, number, parts
 from gdlab.data import StandardScaler, purchase, train_val_split
 from gdlab.descent import gradient_descent
 
@@ -54,8 +54,8 @@ class ch08(Chapter):
         z = np.array([-1000.0, -40.0, -5.0, -0.5, 0.0, 0.5, 5.0, 40.0, 1000.0])
         given = z.copy()
         try:
-            got = _array(call(sigmoid, given), "your sigmoid")
-        except _Fail as failure:
+            got = as_array(call(sigmoid, given), "your sigmoid")
+        except Failed as failure:
             if "truth value of an array" not in str(failure):
                 raise
             fail("`if z >= 0:` asks one question of a whole array, which Python cannot answer; choose per entry "
@@ -73,7 +73,7 @@ class ch08(Chapter):
         }, atol=1e-15)
         try:
             call(_strict(sigmoid), z.copy())
-        except _Fail as failure:
+        except Failed as failure:
             if "FloatingPointError" not in str(failure):
                 raise
             fail("your values are right, but computing them overflowed: exp(1000) is inf, which NumPy reports "
@@ -135,14 +135,14 @@ class ch08(Chapter):
             try:
                 got = parts(call(scores_from_confusion, np.array(cm)), ("accuracy", "precision", "recall", "f1"),
                              "scores_from_confusion")
-            except _Fail as failure:
+            except Failed as failure:
                 if cm[0][1] + cm[1][1] or "ZeroDivisionError" not in str(failure):
                     raise
                 fail(f"{failure}. Nothing is predicted positive here, so precision is 0 / 0: return 0.0 then "
                      "(as scikit-learn and gdlab.metrics do), and F1 = 0.")
             got = [number(v, f"{where}[{k}]") for k, v in enumerate(got)]
             if not np.all(np.isfinite(got)) and not cm[0][1] + cm[1][1]:
-                fail(f"{where}: {_show(got)}. Nothing is predicted positive here, so precision is 0 / 0: return 0.0 "
+                fail(f"{where}: {show(got)}. Nothing is predicted positive here, so precision is 0 / 0: return 0.0 "
                      "then (as scikit-learn and gdlab.metrics do), and F1 = 0.")
             close(got, expected, where, {
                 "precision and recall are swapped: precision = TP / (TP + FP) divides by the predicted positives "
@@ -189,7 +189,7 @@ class ch08(Chapter):
         data, scaler, theta, X_val, _ = _purchase_fit()
         w, b, mean, scale = theta[:-1], theta[-1], scaler.mean_, scaler.scale_
         got = parts(call(to_original_scale, w.copy(), b, mean.copy(), scale.copy()), ("w", "b"), "to_original_scale")
-        w_orig, b_orig = _array(got[0], "your w"), number(got[1], "your b")
+        w_orig, b_orig = as_array(got[0], "your w"), number(got[1], "your b")
         expected_w, expected_b = w / scale, b - np.sum(w * mean / scale)
         close(w_orig, expected_w, "your weights on the original scale", {
             "divide by the scale, w_j / s_j: one year of age is 1/s_j of a standard deviation": w * scale,

@@ -1,7 +1,7 @@
 """Checks for exercises/09_pytorch_autograd.ipynb."""
 import numpy as np
 
-from gdlab.check.core import Chapter, _array, _Fail, _near, call, close, fail
+from gdlab.check.core import Chapter, as_array, Failed, near, call, close, fail
 from gdlab.data import StandardScaler, linear_regression, purchase
 from gdlab.functions import Rosenbrock
 from gdlab.models import logistic_grad, mse_grad, mse_loss
@@ -17,7 +17,7 @@ def _hint_on(failure, hints):
 
 def _float32_hint(got, expected, where):
     """FAIL when `got` is right to float32's 7 digits only."""
-    if got.shape == expected.shape and not _near(got, expected, 1e-9, 1e-12) and _near(got, expected, 1e-4, 1e-6):
+    if got.shape == expected.shape and not near(got, expected, 1e-9, 1e-12) and near(got, expected, 1e-4, 1e-6):
         fail(f"{where} agrees to about 7 digits only: computed in float32? Make your tensors float64: "
              "torch.tensor(..., dtype=torch.float64).")
 
@@ -65,7 +65,7 @@ class ch09(Chapter):
             given = theta.copy()
             try:
                 got = call(autograd_gradient, f, given)
-            except _Fail as failure:
+            except Failed as failure:
                 _hint_on(failure, {
                     "does not require grad": "autograd has nothing to differentiate: make the tensor with "
                                              "requires_grad=True, then call backward() on the loss",
@@ -74,7 +74,7 @@ class ch09(Chapter):
             where = f"your gradient of {name}"
             if got is None:
                 fail(f"{where} is None: t.grad stays None until loss.backward() has run (or `return` is missing).")
-            got = _array(got, where)
+            got = as_array(got, where)
             if got.shape == ():
                 fail(f"{where} is one number: that is the loss f(t); return its gradient, t.grad.")
             _float32_hint(got, expected, where)
@@ -100,14 +100,14 @@ class ch09(Chapter):
         right = descend(steps)
         try:
             got = call(fit_linear, torch.tensor(data.X), torch.tensor(data.y), lr, steps)
-        except _Fail as failure:
+        except Failed as failure:
             _hint_on(failure, {
                 "same dtype": "X and y are float64: create w and b with dtype=torch.float64 too",
                 "does not require grad": "create w and b with requires_grad=True",
             })
         if not (isinstance(got, (tuple, list)) and len(got) == 2):
             fail("return the pair w, b (two tensors), as in `return w, b`.")
-        theta = np.append(_array(got[0], "your w").ravel(), _array(got[1], "your b").ravel())
+        theta = np.append(as_array(got[0], "your w").ravel(), as_array(got[1], "your b").ravel())
         _float32_hint(theta, right, "your [w, b]")
         close(theta, right, f"your [w, b] after {steps} steps (lr = {lr})", {
             "gradients accumulated: call optimizer.zero_grad() (or set .grad to None) before every backward()":
@@ -131,10 +131,10 @@ class ch09(Chapter):
         H = rosenbrock.hessian(x)
         try:
             got = call(hessian_vector_product, _rosenbrock_t, torch.tensor(x), torch.tensor(v))
-        except _Fail as failure:
+        except Failed as failure:
             _hint_on(failure, {"does not require grad": "the gradient carries no graph to differentiate: compute it "
                                                         "with create_graph=True, from an x with requires_grad=True"})
-        got = _array(got, "your H v")
+        got = as_array(got, "your H v")
         if got.shape == ():
             fail("your H v is one number: that is the directional derivative ∇f(x)·v; differentiate it with "
                  "respect to x once more.")

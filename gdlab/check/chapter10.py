@@ -5,7 +5,7 @@ Every check runs on the CPU in float64 with seeded generators, so its line is th
 
 import numpy as np
 
-from gdlab.check.core import Chapter, _array, _show, call, close, fail, number
+from gdlab.check.core import Chapter, as_array, show, call, close, fail, number
 
 
 def _regression(n, seed=0):
@@ -145,7 +145,7 @@ def _pair(answer, shape, gain):
     """The learner's (He std, Xavier std) as two floats, or FAIL saying what came back instead."""
     where = f"init_stds(weight of shape {tuple(shape)}, gain={gain:.4g})"
     if not (isinstance(answer, (list, tuple)) and len(answer) == 2):
-        fail(f"{where} should return a pair of numbers, (He std, Xavier std); got {_show(_array(answer, where))}.")
+        fail(f"{where} should return a pair of numbers, (He std, Xavier std); got {show(as_array(answer, where))}.")
     return tuple(number(value, f"{where}[{i}]") for i, value in enumerate(answer))
 
 
@@ -181,7 +181,7 @@ class ch10(Chapter):
     def task2(fit):
         "a training loop over epochs"
         epochs = 4
-        got = _array(_fit_run(fit, epochs), "your per-epoch losses")
+        got = as_array(_fit_run(fit, epochs), "your per-epoch losses")
         right = _fit_run(_fit, epochs)
         if got.shape == (4 * epochs,):
             fail(f"you returned {got.size} numbers, one per batch; return one per epoch ({epochs}): the mean "

@@ -10,7 +10,7 @@ import statistics
 
 import numpy as np
 
-from gdlab.check.core import Chapter, _Fail, _Todo, call, close, fail, number
+from gdlab.check.core import Chapter, Failed, NotDone, call, close, fail, number
 
 
 class _FakeGPU:
@@ -108,7 +108,7 @@ def _run_on(forward_on, model, X, device, log):
     log.clear()
     try:
         return call(forward_on, copy.deepcopy(model), X.clone(), torch.device(device))
-    except (_Fail, _Todo) as error:
+    except (Failed, NotDone) as error:
         if "cuda" in str(error).lower():
             fail(_HARD_CODED)
         if device == "cpu":
@@ -122,7 +122,7 @@ def _run_on(forward_on, model, X, device, log):
         if seen == (device, device):
             fail(f"the output was computed on the {device} device, then you copied it off (.cpu(), .numpy(), "
                  ".item()); return it where it was computed, on `device`.")
-        raise _Fail(str(error)) from None
+        raise Failed(str(error)) from None
 
 
 class ch11(Chapter):

@@ -7,7 +7,7 @@ import itertools
 
 import numpy as np
 
-from gdlab.check.core import Chapter, _array, call, close, fail, number
+from gdlab.check.core import Chapter, as_array, call, close, fail, number
 
 _SPLITS = [(12, 4, False), (10, 4, False), (10, 4, True), (7, 3, False), (7, 3, True)]
 
@@ -108,7 +108,7 @@ class ch12(Chapter):
             padded = list(range(n)) + list(range(n))[:per_rank * world_size - n]
             for rank in range(world_size):
                 answer = call(shard_indices, n, rank, world_size, drop_last=drop_last)
-                got[n, world_size, drop_last, rank] = [int(i) for i in _array(answer, "your indices").ravel()]
+                got[n, world_size, drop_last, rank] = [int(i) for i in as_array(answer, "your indices").ravel()]
                 if drop_last:
                     mistakes = {"with drop_last=True drop the remainder: every rank gets n // world_size indices, "
                                 "no padding": _sampler(n, rank, world_size, False)}

@@ -5,7 +5,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Result", "Chapter", "run", "call", "close", "number", "parts", "fail"]
+__all__ = ["Result", "Chapter", "run", "call", "close", "number", "parts", "fail",
+           "as_array", "near", "show", "Failed", "NotDone"]
 
 
 @dataclass(frozen=True)
@@ -27,17 +28,17 @@ class Result:
         """The line was printed already; show nothing more when a cell ends with a check."""
 
 
-class _Fail(Exception):
-    pass
+class Failed(Exception):
+    """Raised by fail(): the check reports FAIL with this message. Catch it to try another reading of an answer."""
 
 
-class _Todo(Exception):
-    pass
+class NotDone(Exception):
+    """Raised when the learner's code raises NotImplementedError: the check reports TODO."""
 
 
 def fail(message):
     """Stop the check and report FAIL with `message` (one line, kind, precise)."""
-    raise _Fail(message)
+    raise Failed(message)
 
 
 def run(task, test, *args, **kwargs):
@@ -47,9 +48,9 @@ def run(task, test, *args, **kwargs):
     """
     try:
         status, message = "PASS", test(*args, **kwargs)
-    except (_Todo, NotImplementedError) as todo:
+    except (NotDone, NotImplementedError) as todo:
         status, message = "TODO", _not_done(task, str(todo))
-    except _Fail as failure:
+    except Failed as failure:
         status, message = "FAIL", str(failure)
     except Exception as error:  # a return value the check could not even use
         status, message = "FAIL", f"your answer made the check fail with {_describe(error)}"
@@ -64,9 +65,9 @@ def call(fn, *args, **kwargs):
         with np.errstate(all="ignore"):  # divergence is reported by the check, not by warnings
             return fn(*args, **kwargs)
     except NotImplementedError as error:
-        raise _Todo(str(error)) from None
+        raise NotDone(str(error)) from None
     except Exception as error:
-        raise _Fail(f"{getattr(fn, '__name__', 'your function')} raised {_describe(error)}") from None
+        raise Failed(f"{getattr(fn, '__name__', 'your function')} raised {_describe(error)}") from None
 
 
 def close(actual, expected, name, mistakes=None, rtol=1e-6, atol=1e-9):
@@ -75,29 +76,29 @@ def close(actual, expected, name, mistakes=None, rtol=1e-6, atol=1e-9):
     mistakes: {hint: wrong value}, looked at before the generic ones (wrong sign, factor of 2).
     Returns `actual` as an array.
     """
-    actual = _array(actual, name)
+    actual = as_array(actual, name)
     expected = np.asarray(expected, dtype=float)
-    if actual.shape == expected.shape and np.all(np.isfinite(actual)) and _near(actual, expected, rtol, atol):
+    if actual.shape == expected.shape and np.all(np.isfinite(actual)) and near(actual, expected, rtol, atol):
         return actual
     generic = {"wrong sign: you have minus the right answer": -expected,
                "off by a factor of 2 (twice the right answer)": 2 * expected,
                "off by a factor of 2 (half the right answer)": expected / 2}
     for hint, wrong in {**(mistakes or {}), **generic}.items():
         wrong = np.asarray(wrong, dtype=float)
-        if wrong.shape == actual.shape and _near(actual, wrong, rtol, atol):
+        if wrong.shape == actual.shape and near(actual, wrong, rtol, atol):
             fail(f"{name}: {hint}.")
     if actual.shape != expected.shape:
         fail(f"{name} has shape {actual.shape}, expected {expected.shape}{_shape_hint(actual, expected)}.")
     if not np.all(np.isfinite(actual)):
-        fail(f"{name} contains NaN or inf: {_show(actual)}.")
+        fail(f"{name} contains NaN or inf: {show(actual)}.")
     scale = max(np.linalg.norm(actual), np.linalg.norm(expected))
-    fail(f"{name} is {_show(actual)}, expected {_show(expected)} "
+    fail(f"{name} is {show(actual)}, expected {show(expected)} "
          f"(relative error {np.linalg.norm(actual - expected) / scale:.2g}).")
 
 
 def number(value, name):
     """The learner's answer as a float, or FAIL saying why it is not one number."""
-    value = _array(value, name)
+    value = as_array(value, name)
     if value.shape != ():
         fail(f"{name} should be one number, got an array of shape {value.shape}.")
     return float(value)
@@ -147,7 +148,8 @@ def _describe(error):
     return type(error).__name__ + (f": {text[:200]}" if text else "")
 
 
-def _array(value, name):
+def as_array(value, name):
+    """The learner's answer as a float array (a torch tensor is detached and copied), or FAIL saying why not."""
     if value is None:
         fail(f"{name} is None: did you forget `return`?")
     if hasattr(value, "detach"):  # a torch tensor
@@ -158,7 +160,8 @@ def _array(value, name):
         fail(f"{name} should be numbers, got a {type(value).__name__}.")
 
 
-def _near(a, b, rtol, atol):
+def near(a, b, rtol=1e-6, atol=1e-9):
+    """True when `a` and `b` have one shape and agree within the tolerances of close()."""
     return a.shape == b.shape and bool(np.allclose(a, b, rtol=rtol, atol=atol))
 
 
@@ -172,7 +175,8 @@ def _shape_hint(actual, expected):
     return ""
 
 
-def _show(a):
+def show(a):
+    """A short text of a number or an array, for a hint: 4 significant digits, at most 6 values."""
     a = np.asarray(a, dtype=float)
     if a.ndim == 0:
         return f"{float(a):.4g}"

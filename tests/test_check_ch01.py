@@ -1,0 +1,94 @@
+"""gdlab.check.ch01: right answers PASS, untouched tasks TODO, and planted mistakes FAIL with the right hint."""
+import numpy as np
+import pytest
+from conftest import assert_reports, stub
+
+from gdlab import check
+
+
+def central_difference(f, x, h=1e-5):
+    g = np.zeros(x.shape)
+    for i in range(x.size):
+        step = np.zeros(x.shape)
+        step[i] = h
+        g[i] = (f(x + step) - f(x - step)) / (2 * h)
+    return g
+
+
+def relative_error(g, g_num):
+    scale = max(np.linalg.norm(g), np.linalg.norm(g_num))
+    return 0.0 if scale == 0 else np.linalg.norm(g - g_num) / scale
+
+
+def aliasing_central_difference(f, x, h=1e-5):
+    g = np.zeros(x.shape)
+    for i in range(x.size):
+        x_plus, x_minus = x, x.copy()
+        x_plus[i] += h
+        x_minus[i] -= h
+        g[i] = (f(x_plus) - f(x_minus)) / (2 * h)
+    return g
+
+
+def worst_errors(f, df, xs, hs, method="central"):
+    if method == "forward":
+        return [np.max(np.abs((f(xs + h) - f(xs)) / h - df(xs))) for h in hs]
+    return [np.max(np.abs((f(xs + h) - f(xs - h)) / (2 * h) - df(xs))) for h in hs]
+
+
+def raise_value_error(*args):
+    raise ValueError("boom")
+
+
+CH01 = [
+    ("task1", lambda x: 3 * x**2 - 4 * x + 3, "PASS", "matches at 5 points"),
+    ("task1", stub(1), "TODO", "not implemented yet"),
+    ("task1", lambda x: 3 * x**2 - 2 * x + 3, "FAIL", "the derivative of 2x² is 4x"),
+    ("task1", lambda x: x**2 - 4 * x + 3, "FAIL", "the derivative of x³ is 3x²"),
+    ("task1", lambda x: -(3 * x**2 - 4 * x + 3), "FAIL", "wrong sign"),
+    ("task1", lambda x: x**3 - 2 * x**2 + 3 * x - 1, "FAIL", "that is f(x) itself"),
+    ("task1", lambda x: None, "FAIL", "did you forget `return`?"),
+    ("task1", lambda x: np.array([3 * x**2 - 4 * x + 3]), "FAIL", "should be one number"),
+    ("task1", raise_value_error, "FAIL", "raised ValueError: boom"),
+    ("task2", lambda A, b, x: A @ x - b, "PASS", "A x - b"),
+    ("task2", lambda A, b, x: A @ x @ A - b, "FAIL", "expected"),
+    ("task2", lambda A, b, x: 2 * A @ x - b, "FAIL", "forgot the ½"),
+    ("task2", lambda A, b, x: A @ x + b, "FAIL", "the gradient of -bᵀx is -b"),
+    ("task2", lambda A, b, x: (A @ x - b)[:, None], "FAIL", "has shape (2, 1), expected (2,)"),
+    ("task3", lambda X, y, w: 2 / len(y) * X.T @ (X @ w - y), "PASS", "matches"),
+    ("task3", lambda X, y, w: X.T @ (X @ w - y) / len(y), "FAIL", "the 2 from the square is missing"),
+    ("task3", lambda X, y, w: 2 * X.T @ (X @ w - y), "FAIL", "the mean divides it by n"),
+    ("task3", lambda X, y, w: 2 / len(y) * X.T @ (y - X @ w), "FAIL", "the residual is Xw - y"),
+    ("task3", lambda X, y, w: 2 / len(y) * X * (X @ w - y)[:, None], "FAIL", "one gradient per sample"),
+    ("task3", lambda X, y, w: X @ (X @ w - y), "FAIL", "raised ValueError: matmul"),
+    ("task4", central_difference, "PASS", "forward differences"),
+    ("task4", lambda f, x, h=1e-5: np.array([(f(x + e) - f(x)) / h for e in np.eye(x.size) * h]), "FAIL",
+     "that is the forward difference"),
+    ("task4", lambda f, x, h=1e-5: 2 * central_difference(f, x, h), "FAIL", "divide by 2h"),
+    ("task4", aliasing_central_difference, "FAIL", "changed x in place"),
+    ("task5", lambda f, grad, x: relative_error(grad(x), central_difference(f, x, 1e-5)), "PASS", "catches it"),
+    ("task5", lambda f, grad, x: np.linalg.norm(grad(x) - central_difference(f, x, 1e-5)), "FAIL",
+     "that is the absolute error"),
+    ("task5", lambda f, grad, x: np.linalg.norm(grad(x) - central_difference(f, x, 1e-5))
+     / (np.linalg.norm(grad(x)) + np.linalg.norm(central_difference(f, x, 1e-5))), "FAIL", "not by ||g|| + ||g_num||"),
+    ("task5", lambda f, grad, x: np.linalg.norm(grad(x) - central_difference(f, x, 1e-5))
+     / max(np.linalg.norm(grad(x)), np.linalg.norm(central_difference(f, x, 1e-5))), "FAIL", "return 0.0"),
+    ("task5", lambda f, grad, x: float(np.linalg.norm(grad(x) - central_difference(f, x, 1e-5)))
+     / float(max(np.linalg.norm(grad(x)), np.linalg.norm(central_difference(f, x, 1e-5)))), "FAIL",
+     "ZeroDivisionError"),
+    ("task5", lambda f, grad, x: grad(x) - central_difference(f, x, 1e-5), "FAIL", "should be one number"),
+    ("task5", lambda f, grad, x: relative_error(grad(x), stub(4)(f, x)), "TODO", "uses Task 4"),
+    ("task6", lambda f, df, xs, hs: hs[np.argmin(worst_errors(f, df, xs, hs))], "PASS",
+     "h = 1e-05 in float64 and h = 1e-02 in float32"),
+    ("task6", lambda f, df, xs, hs: hs.min(), "FAIL", "the smallest h is not the best"),
+    ("task6", lambda f, df, xs, hs: hs[np.argmin(worst_errors(f, df, xs, hs, "forward"))], "FAIL",
+     "the best step for forward differences"),
+    ("task6", lambda f, df, xs, hs: np.argmin(worst_errors(f, df, xs, hs)), "FAIL", "an index: return the step itself"),
+    ("task6", lambda f, df, xs, hs: min(worst_errors(f, df, xs, hs)), "FAIL", "not one of hs"),
+    ("task6", lambda f, df, xs, hs: hs[0], "FAIL", "has a largest error of"),
+]
+
+
+@pytest.mark.parametrize("task, answer, status, hint", CH01, ids=[f"{t}-{s}-{h[:30]}" for t, _, s, h in CH01])
+def test_ch01(task, answer, status, hint, capsys):
+    assert_reports(capsys, getattr(check.ch01, task)(answer), status, hint)
