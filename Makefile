@@ -7,7 +7,7 @@ LAB_ARGS ?=
 NB ?= notebooks/*.ipynb
 NOTEBOOK_DIRS := notebooks exercises solutions
 
-.PHONY: venv lab test unit execute exercises badges html lock clean
+.PHONY: venv lab test unit test-portable test-pythons execute exercises badges html lock clean
 
 venv: $(STAMP)
 
@@ -26,6 +26,41 @@ test: venv
 
 unit: venv
 	$(BIN)/python -m pytest -n auto tests
+
+# Every notebook again, outputs compared strictly, as other machines would run it: NumPy's, OpenBLAS's, MKL's
+# and torch's code paths limited to AVX2 or to SSE4.2 (x86-64 only), and 8 BLAS/OpenMP threads.
+# make test-portable NOTEBOOKS=notebooks/03_batch_stochastic_minibatch.ipynb checks one notebook.
+NOTEBOOKS ?= $(NOTEBOOK_DIRS)
+CPU_PROFILES := avx2 sse42 threads8
+PROFILE_avx2 := NPY_DISABLE_CPU_FEATURES="X86_V4 AVX512_ICL" OPENBLAS_CORETYPE=Haswell \
+	MKL_ENABLE_INSTRUCTIONS=AVX2 ATEN_CPU_CAPABILITY=avx2 ONEDNN_MAX_CPU_ISA=AVX2
+PROFILE_sse42 := NPY_DISABLE_CPU_FEATURES="X86_V3 X86_V4 AVX512_ICL" OPENBLAS_CORETYPE=Nehalem \
+	MKL_ENABLE_INSTRUCTIONS=SSE4_2 ATEN_CPU_CAPABILITY=default ONEDNN_MAX_CPU_ISA=SSE41
+PROFILE_threads8 := OMP_NUM_THREADS=8 OPENBLAS_NUM_THREADS=8 MKL_NUM_THREADS=8
+
+test-portable: $(CPU_PROFILES:%=portable-%)
+
+portable-%: venv
+	@echo "== $(NOTEBOOKS) under the $* profile: $(PROFILE_$*)"
+	env $(PROFILE_$*) $(BIN)/python -m pytest -n auto --dist loadfile --nbval --nbval-current-env $(NOTEBOOKS)
+
+# Unit tests and every notebook that needs no torch on other Pythons (torch's wheel on disk is for 3.11 only).
+PYTHONS ?= 3.12 3.13
+find_python = $$(python$(1) -c '' 2>/dev/null && echo python$(1) || \
+	PYENV_VERSION=$$(pyenv versions --bare | grep -x '$(1)\.[0-9]*' | tail -n 1) pyenv which python$(1))
+
+test-pythons: $(PYTHONS:%=test-python-%)
+
+test-python-%: .venv-%/.installed
+	.venv-$*/bin/python -m pytest -n auto --dist loadfile --nbval --nbval-current-env tests $(NOTEBOOK_DIRS)
+
+.venv-%/.installed: requirements.lock pyproject.toml
+	rm -rf .venv-$*
+	$(call find_python,$*) -m venv .venv-$*
+	grep -v '^torch==' requirements.lock > .venv-$*/requirements.txt
+	.venv-$*/bin/pip install --disable-pip-version-check -q -r .venv-$*/requirements.txt
+	.venv-$*/bin/pip install --disable-pip-version-check -q --no-deps -e .
+	touch $@
 
 # Re-execute notebooks in place, outputs saved (make execute NB=notebooks/02_gradient_descent.ipynb).
 execute: venv
@@ -49,4 +84,4 @@ lock: venv
 	mv requirements.lock.new requirements.lock
 
 clean:
-	rm -rf $(VENV) .pytest_cache
+	rm -rf $(VENV) .venv-* .pytest_cache

@@ -5,7 +5,7 @@ import sys
 from pathlib import Path
 
 import pytest
-import torch
+torch = pytest.importorskip("torch")
 
 from gdlab.nn import make_mlp, spirals
 

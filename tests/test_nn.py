@@ -1,7 +1,7 @@
 import math
 
 import pytest
-import torch
+torch = pytest.importorskip("torch")
 from torch.utils.data import DataLoader, TensorDataset
 
 from gdlab.nn import accuracy, layer_grad_norms, make_mlp, spirals, train, train_epoch

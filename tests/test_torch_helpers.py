@@ -5,7 +5,7 @@ import time
 
 import numpy as np
 import pytest
-import torch
+torch = pytest.importorskip("torch")
 
 from gdlab import torch as gt
 
