@@ -1,8 +1,10 @@
 """How long each notebook takes to run top to bottom, and the memory its kernel needs.
 
     python benchmarks/notebooks.py [notebooks/NN_name.ipynb ...]     (default: every chapter)
+    python benchmarks/notebooks.py --all                              (chapters, exercises and solutions)
 
 Each notebook runs in a fresh kernel (as `make test` does), one at a time, outputs discarded.
+Target: no notebook over 30 s on 2 cores.
 Peak memory is the largest resident set of the kernel or of any process it started and waited for
 (chapter 12's workers). docs/instructor.md quotes these figures.
 """
@@ -15,6 +17,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+TARGET_SECONDS = 30
 
 # Runs in a child process, so that RUSAGE_CHILDREN covers this notebook's kernel only.
 RUN_ONE = """
@@ -42,12 +45,15 @@ def main(paths):
     print(f"# notebook run times: {platform.processor() or platform.machine()}, {_cpus()} CPUs, "
           f"Python {platform.python_version()}, torch {torch.__version__}, {time.strftime('%Y-%m-%d')}")
     print(f"{'notebook':<54} {'seconds':>8} {'peak MiB':>9}")
-    total = 0.0
+    seconds = {}
     for path in paths:
         figures = measure(path)
-        total += figures["seconds"]
+        seconds[path] = figures["seconds"]
         print(f"{path.relative_to(ROOT).as_posix():<54} {figures['seconds']:>8.1f} {figures['peak_mib']:>9.0f}")
-    print(f"{'total':<54} {total:>8.1f}")
+    print(f"{'total':<54} {sum(seconds.values()):>8.1f}")
+    slowest = max(seconds, key=seconds.get)
+    verdict = "met" if seconds[slowest] <= TARGET_SECONDS else "NOT met"
+    print(f"slowest: {slowest.relative_to(ROOT).as_posix()} {seconds[slowest]:.1f} s (target <= {TARGET_SECONDS} s per notebook): {verdict}")
 
 
 def _cpus():
@@ -55,5 +61,7 @@ def _cpus():
 
 
 if __name__ == "__main__":
-    chosen = [Path(p).resolve() for p in sys.argv[1:]] or sorted((ROOT / "notebooks").glob("*.ipynb"))
+    folders = ["notebooks", "exercises", "solutions"] if sys.argv[1:] == ["--all"] else ["notebooks"]
+    chosen = ([Path(p).resolve() for p in sys.argv[1:] if p != "--all"]
+              or [nb for folder in folders for nb in sorted((ROOT / folder).glob("*.ipynb"))])
     main(chosen)
