@@ -94,10 +94,26 @@ def train(model, loader, loss_fn, optimizer, epochs, scheduler=None, max_grad_no
 
 @torch.no_grad()
 def accuracy(model, X, y):
-    """Fraction of examples classified right: logit > 0 for a single output, else the arg max."""
-    logits = model(X)
-    predicted = (logits > 0).to(y.dtype) if logits.shape[1] == 1 else logits.argmax(dim=1)
-    return (predicted == y).double().mean().item()
+    """Fraction of examples classified right: logit > 0 for a single output, else the arg max.
+
+    Evaluates as any evaluation should: under torch.no_grad() and in eval mode (dropout off, batch norm
+    on its running statistics), then puts every submodule back in the mode it found. Labels y: shape
+    (n, 1) or (n,), 0/1 for a single logit, class indices for class scores. Counts on X's device and
+    divides on the CPU, so no float64 tensor is made on the device (Apple's MPS has none).
+    """
+    modes = [(module, module.training) for module in model.modules()]
+    model.eval()
+    try:
+        logits = model(X)
+    finally:
+        for module, training in modes:
+            module.training = training
+    n = len(logits)
+    if tuple(y.shape) not in ((n,), (n, 1)):
+        raise ValueError(f"y must hold one label per example, shape ({n},) or ({n}, 1), got shape {tuple(y.shape)}")
+    labels = y.reshape(n)
+    predicted = logits.reshape(n) > 0 if logits.ndim == 1 or logits.shape[1] == 1 else logits.argmax(dim=1)
+    return (predicted.to(labels.dtype) == labels).sum().item() / n
 
 
 def layer_grad_norms(model):

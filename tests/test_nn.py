@@ -158,3 +158,63 @@ def test_accuracy_for_one_logit_and_for_class_scores():
     assert accuracy(Fixed(logits), None, labels) == 0.75
     scores = torch.tensor([[0.1, 0.9, 0.0], [2.0, 0.0, 1.0]])
     assert accuracy(Fixed(scores), None, torch.tensor([1, 2])) == 0.5
+
+
+def test_accuracy_evaluates_in_eval_mode_and_restores_every_module_mode():
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(2, 64), torch.nn.Tanh(), torch.nn.Dropout(0.5), torch.nn.Linear(64, 1))
+    X, y = spirals(200, seed=0)
+    model.eval()
+    with torch.no_grad():
+        expected = ((model(X) > 0).float() == y).sum().item() / len(y)
+    model.train()
+    model[0].eval()  # a mixed state (as after freezing one layer), dropout on: it must come back as it was
+    modes = [m.training for m in model.modules()]
+    assert [accuracy(model, X, y) for _ in range(5)] == [expected] * 5  # dropout off: the same answer every time
+    assert [m.training for m in model.modules()] == modes
+    model.eval()
+    assert accuracy(model, X, y) == expected and not model.training
+
+
+def test_accuracy_restores_the_mode_when_the_model_raises():
+    model = torch.nn.Sequential(torch.nn.Linear(3, 1))
+    model.train()
+    with pytest.raises(RuntimeError):
+        accuracy(model, torch.zeros(4, 2), torch.zeros(4, 1))  # wrong input width
+    assert model.training
+
+
+def test_accuracy_makes_no_float64_tensor():
+    """MPS has no float64: every tensor accuracy makes stays in float32 or an integer type."""
+    from torch.overrides import TorchFunctionMode
+
+    class Dtypes(TorchFunctionMode):
+        seen = set()
+
+        def __torch_function__(self, func, types, args=(), kwargs=None):
+            result = func(*args, **(kwargs or {}))
+            for value in result if isinstance(result, (tuple, list)) else (result,):
+                if isinstance(value, torch.Tensor):
+                    self.seen.add(value.dtype)
+            return result
+
+    torch.manual_seed(0)
+    X, y = spirals(50, seed=0)
+    for model, labels in ((make_mlp([2, 4, 1]), y), (make_mlp([2, 4, 3]), y[:, 0].long())):
+        with Dtypes():
+            result = accuracy(model, X, labels)
+        assert isinstance(result, float) and 0 <= result <= 1
+    assert Dtypes.seen and torch.float64 not in Dtypes.seen, Dtypes.seen
+
+
+def test_accuracy_accepts_flat_labels_and_rejects_a_wrong_shape():
+    class Fixed(torch.nn.Module):
+        def forward(self, X):
+            return torch.tensor([[2.0], [-1.0], [0.5], [-3.0]])
+
+    assert accuracy(Fixed(), None, torch.tensor([1.0, 0.0, 0.0, 0.0])) == 0.75
+    assert accuracy(Fixed(), None, torch.tensor([1, 0, 0, 0])) == 0.75
+    with pytest.raises(ValueError, match=r"y must hold one label per example, shape \(4,\) or \(4, 1\), got shape \(3, 1\)"):
+        accuracy(Fixed(), None, torch.zeros(3, 1))
+    with pytest.raises(ValueError, match=r"got shape \(1, 4\)"):
+        accuracy(Fixed(), None, torch.zeros(1, 4))
