@@ -18,8 +18,15 @@ $(STAMP): requirements.lock pyproject.toml
 	$(BIN)/pip install --disable-pip-version-check --no-deps -e .
 	touch $@
 
-lab: venv
+# JupyterLab's settings for the course (no news prompt on first start), the same file Binder's postBuild installs.
+LAB_SETTINGS := $(VENV)/share/jupyter/lab/settings/overrides.json
+
+lab: venv $(LAB_SETTINGS)
 	$(BIN)/jupyter lab --ServerApp.root_dir=. --LabApp.default_url=/lab/tree/notebooks/00_start_here.ipynb $(LAB_ARGS)
+
+$(LAB_SETTINGS): binder/overrides.json | $(STAMP)
+	mkdir -p $(dir $@)
+	cp binder/overrides.json $@
 
 test: venv
 	$(BIN)/python -m pytest -n auto --dist loadfile --nbval --nbval-current-env tests $(NOTEBOOK_DIRS)
@@ -60,6 +67,22 @@ test-python-%: .venv-%/.installed
 	grep -v '^torch==' requirements.lock > .venv-$*/requirements.txt
 	.venv-$*/bin/pip install --disable-pip-version-check -q -r .venv-$*/requirements.txt
 	.venv-$*/bin/pip install --disable-pip-version-check -q --no-deps -e .
+	touch $@
+
+# The course on Google Colab's versions (tools/colab_versions.txt: Python 3.13, ipywidgets 7.7.1, numpy 2.1.3, ...;
+# no torch): a notebook's own setup cell with google.colab simulated, pip shown to change nothing but gdlab,
+# every explorer built; then the explorer tests and every notebook that needs no torch, outputs compared strictly.
+COLAB_VENV := .venv-colab
+.PHONY: test-colab
+test-colab: $(COLAB_VENV)/.installed
+	$(COLAB_VENV)/bin/python tools/colab_check.py check
+	PYDEVD_DISABLE_FILE_VALIDATION=1 $(COLAB_VENV)/bin/python -m pytest -n auto --dist loadfile --nbval \
+		--nbval-current-env tests/test_widgets.py $(NOTEBOOK_DIRS)
+
+$(COLAB_VENV)/.installed: tools/colab_versions.txt requirements.lock
+	rm -rf $(COLAB_VENV)
+	$(call find_python,3.13) -m venv $(COLAB_VENV)
+	$(COLAB_VENV)/bin/python tools/colab_check.py install $(COLAB_VENV)
 	touch $@
 
 # Re-execute notebooks in place, outputs saved (make execute NB=notebooks/02_gradient_descent.ipynb).
