@@ -26,7 +26,7 @@ from nbconvert import HTMLExporter
 TOOLS = Path(__file__).resolve().parent
 ROOT = TOOLS.parent
 sys.path.insert(0, str(TOOLS))
-import badges  # noqa: E402
+import badges
 
 SECTIONS = (("notebooks", "Chapters"), ("exercises", "Exercises"), ("solutions", "Solutions"))
 GUIDES = "Guides"
@@ -164,10 +164,10 @@ def launch_buttons(repo, page):
 
 def contents_markdown(pages):
     readme = "the [README](README.md)" if any(p.source == "README.md" for p in pages) else "the README"
-    lines = [f"# {SITE_TITLE}", "",
-             "A read-only copy of the course, with every output as committed. To run a notebook, use the "
+    intro = ("A read-only copy of the course, with every output as committed. To run a notebook, use the "
              "*Open in Colab* or *Launch Binder* button at the top of its page, or run the course on your "
-             f"computer as {readme} explains.", ""]
+             f"computer as {readme} explains.")
+    lines = [f"# {SITE_TITLE}", "", intro, ""]
     for heading in [h for _, h in SECTIONS] + [GUIDES]:
         lines += [f"## {heading}", ""]
         lines += [f"- [{p.title}]({p.source})" for p in pages if p.section == heading]
@@ -251,7 +251,7 @@ class Links:
 
 def with_page_contents(body):
     """The page's own h2 sections listed in its sidebar, where the template left a marker."""
-    headings = re.findall(r'<h2 id="([^"]+)"[^>]*>(.*?)<a class="anchor-link"', body, re.S)
+    headings = re.findall(r'<h2 id="([^"]+)"[^>]*>(.*?)<a class="anchor-link"', body, re.DOTALL)
     if not headings:
         return body.replace("<!--gd-onpage-->", "")
     items = "\n".join(f'<li><a href="#{anchor}">{re.sub(r"<[^>]+>", "", text).strip()}</a></li>'

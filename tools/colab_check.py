@@ -86,7 +86,7 @@ def install(venv):
         pins = {**{n: v for n, v in versions.items() if n not in NOT_INSTALLED | {"pip"}}, **test_tool_pins()}
         requirements.write_text("".join(f"{name}=={version}\n" for name, version in sorted(pins.items())))
         pip(python, "install", "-q", "--no-deps", "-r", str(requirements))
-    problems = subprocess.run([str(python), "-m", "pip", "check"], capture_output=True, text=True).stdout
+    problems = subprocess.run([str(python), "-m", "pip", "check"], capture_output=True, text=True, check=False).stdout
     unexpected = [line for line in problems.splitlines()
                   if not any(f"requires {name}" in line for name in absent_on_colab())]
     if unexpected:
@@ -192,17 +192,18 @@ def check(notebook=SETUP_NOTEBOOK):
         cells = run_in_kernel([COLAB_KERNEL_START, setup, BUILD_EXPLORERS], cwd=content)
         for cell in cells:
             print(text_of(cell), end="")
-        installed_by_pip = " ".join(re.findall(r"^Successfully installed (.*)$", text_of(cells[1]), re.M)).split()
+        installed_by_pip = " ".join(re.findall(r"^Successfully installed (.*)$", text_of(cells[1]), re.MULTILINE)).split()
 
         after = installed()
         changed = {n: (before.get(n), after.get(n)) for n in before.keys() | after.keys()
                    if before.get(n) != after.get(n)}
-        version = re.search(r'^version = "([^"]+)"', (ROOT / "pyproject.toml").read_text(), re.M).group(1)
+        version = re.search(r'^version = "([^"]+)"', (ROOT / "pyproject.toml").read_text(), re.MULTILINE).group(1)
         assert changed == {"gdlab": (None, version)}, f"pip changed more than gdlab (before, after): {changed}"
         print(f"pip freeze before/after: only gdlab {version} added; none of the {len(before)} packages changed")
         # Colab offers a restart when a package pip lists here was already imported; gdlab was not.
         assert installed_by_pip == [f"gdlab-{version}"], installed_by_pip
-        problems = subprocess.run([sys.executable, "-m", "pip", "check"], capture_output=True, text=True).stdout
+        problems = subprocess.run([sys.executable, "-m", "pip", "check"], capture_output=True, text=True,
+                                  check=False).stdout
         assert "gdlab" not in problems, f"gdlab's dependencies are not met by Colab's versions:\n{problems}"
         print("pip check: every dependency of gdlab is met by Colab's own versions")
         memory = re.findall(r"ipywidgets in memory (?:before|after) the setup cell: (\S+)", text_of(cells[0]) +
