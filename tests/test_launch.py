@@ -13,8 +13,8 @@ from IPython.core.inputtransformer2 import TransformerManager
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tools"))
-import badges  # noqa: E402
-import notebook_header  # noqa: E402
+import badges
+import notebook_header
 
 NOTEBOOKS = sorted(p for folder in notebook_header.FOLDERS for p in (ROOT / folder).glob("*.ipynb"))
 IDS = [f"{p.parent.name}/{p.name}" for p in NOTEBOOKS]
@@ -34,7 +34,7 @@ def run_setup_cell(source, monkeypatch, on_colab):
         monkeypatch.setitem(sys.modules, "google.colab", types.ModuleType("google.colab"))
     else:
         monkeypatch.delitem(sys.modules, "google.colab", raising=False)
-    exec(TransformerManager().transform_cell(source), {"get_ipython": lambda: shell})
+    exec(TransformerManager().transform_cell(source), {"get_ipython": lambda: shell})  # noqa: S102
     return calls
 
 

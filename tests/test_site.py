@@ -14,8 +14,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tools"))
-import badges  # noqa: E402
-import build_site  # noqa: E402
+import badges
+import build_site
 
 SECTIONS = ("notebooks", "exercises", "solutions")
 PINNED = re.compile(r"(@|/)\d+\.\d+\.\d+(/|$)")
