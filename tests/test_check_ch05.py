@@ -24,16 +24,20 @@ def adagrad_in_place(x, g, sum_sq, lr, eps=1e-10):
 
 
 def adam_step(x, g, m, v, t, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, correct=(True, True), m_beta=None,
-              v_beta=None, t_offset=0, eps_inside=False, sign=-1):
+              v_beta=None, t_offset=0, eps_inside=False, sign=-1, return_hats=False, power_of_difference=False):
     beta1, beta2 = betas
     b1, b2 = m_beta or beta1, v_beta or beta2
     m = b1 * m + (1 - b1) * g
     v = b2 * v + (1 - b2) * g**2
     t = t + t_offset
-    m_hat = m / (1 - beta1**t) if correct[0] else m
-    v_hat = v / (1 - beta2**t) if correct[1] else v
+    if power_of_difference:
+        m_hat, v_hat = m / (1 - beta1) ** t, v / (1 - beta2) ** t
+    else:
+        m_hat = m / (1 - beta1**t) if correct[0] else m
+        v_hat = v / (1 - beta2**t) if correct[1] else v
     denominator = np.sqrt(v_hat + eps) if eps_inside else np.sqrt(v_hat) + eps
-    return x + sign * lr * m_hat / denominator, m, v
+    x = x + sign * lr * m_hat / denominator
+    return (x, m_hat, v_hat) if return_hats else (x, m, v)
 
 
 def adam_paper_ordering(x, g, m, v, t, lr=1e-3, betas=(0.9, 0.999), eps=1e-8):
@@ -62,6 +66,14 @@ def adamw_step(x, g, m, v, t, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_deca
         return x * (1 - lr * weight_decay), m, v
     if how == "grow":
         return adam(x * (1 + lr * weight_decay), g, m, v, t, lr, betas, eps)
+    if how == "both":  # the L2 term and the decoupled decay
+        x = x * (1 - lr * weight_decay)
+        return adam(x, g + weight_decay * x, m, v, t, lr, betas, eps)
+    if how == "both, old x":
+        return adam(x * (1 - lr * weight_decay), g + weight_decay * x, m, v, t, lr, betas, eps)
+    if how == "twice":
+        x, m, v = adam(x * (1 - lr * weight_decay), g, m, v, t, lr, betas, eps)
+        return x * (1 - lr * weight_decay), m, v
     return adam(x, g, m, v, t, lr, betas, eps)
 
 
@@ -83,6 +95,10 @@ def finals(f, starts, lrs, steps):
 
 def best_by_median(f, starts, lrs, steps):
     return lrs[int(np.argmin(np.median(finals(f, starts, lrs, steps), axis=1)))]
+
+
+def best_by_mean(f, starts, lrs, steps):
+    return lrs[int(np.argmin(np.mean(finals(f, starts, lrs, steps), axis=1)))]
 
 
 def raise_key_error(*args, **kwargs):
@@ -114,6 +130,8 @@ CH05 = [
     ("task2", adam_paper_ordering, "FAIL", "the paper's faster ordering"),
     ("task2", lambda *a: adam_step(*a, sign=1), "FAIL", "you moved uphill"),
     ("task2", adam_returns_v_m, "FAIL", "return (x, m, v) in this order"),
+    ("task2", lambda *a: adam_step(*a, return_hats=True), "FAIL", "not m_hat and v_hat"),
+    ("task2", lambda *a: adam_step(*a, power_of_difference=True), "FAIL", "not (1 - β1)**t"),
     ("task3", adamw_step, "PASS", "match torch.optim.AdamW"),
     ("task3", stub(3), "TODO", "not implemented yet"),
     ("task3", lambda *a: adamw_step(*a, adam=stub(2)), "TODO", "this task uses Task 2"),
@@ -122,6 +140,9 @@ CH05 = [
     ("task3", lambda *a: adamw_step(*a, how="after"), "FAIL", "decay the point before the step"),
     ("task3", lambda *a: adamw_step(*a, how="none"), "FAIL", "the weight decay is missing"),
     ("task3", lambda *a: adamw_step(*a, how="grow"), "FAIL", "x should shrink"),
+    ("task3", lambda *a: adamw_step(*a, how="both"), "FAIL", "the decay is applied twice: you shrank x and also"),
+    ("task3", lambda *a: adamw_step(*a, how="both, old x"), "FAIL", "the decay is applied twice: λx was added"),
+    ("task3", lambda *a: adamw_step(*a, how="twice"), "FAIL", "the decay is applied twice: shrink x once per step"),
     ("task3", lambda *a: adamw_step(*a, adam=lambda *b: adam_step(*b, correct=(False, False))), "FAIL",
      "make Task 2 pass first"),
     ("task3", lambda *a: adamw_step(*a, adam=lambda *b: adam_step(*b, t_offset=-1)), "FAIL",
@@ -140,7 +161,8 @@ CH05 = [
     ("task4", lambda t, beta1=0.9, beta2=0.999: uncorrected(t + 1, beta1, beta2), "FAIL", "off by one step"),
     ("task4", lambda t, beta1=0.9, beta2=0.999: np.array([uncorrected(t, beta1, beta2)]), "FAIL",
      "should be one number"),
-    ("task5", best_by_median, "PASS", "1467 times higher"),
+    ("task5", best_by_median, "PASS", "more than 1000 times higher"),
+    ("task5", best_by_mean, "FAIL", "the smallest mean final loss"),
     ("task5", stub(5), "TODO", "not implemented yet"),
     ("task5", lambda f, starts, lrs, steps: lrs[int(np.argmin(finals(f, starts[:1], lrs, steps)))], "FAIL",
      "the best for the first start point only"),
