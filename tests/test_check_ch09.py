@@ -56,6 +56,11 @@ def numpy_without_detach(f, theta):
     return t.numpy()
 
 
+def returns_the_tuple_of_autograd_grad(f, theta):
+    t = torch.tensor(theta, dtype=torch.float64, requires_grad=True)
+    return torch.autograd.grad(f(t), t)
+
+
 def shares_memory(f, theta):
     t = torch.from_numpy(theta).requires_grad_(True)
     f(t).backward()
@@ -68,15 +73,18 @@ def shares_memory(f, theta):
 # Task 2 · a training loop that clears its gradients
 
 
-def fit_linear(X, y, lr, steps, clear="before", extra_steps=0, dtype=torch.float64):
-    w = torch.zeros(X.shape[1], dtype=dtype, requires_grad=True)
+def fit_linear(X, y, lr, steps, clear="before", extra_steps=0, dtype=torch.float64, w_shape=None, column_y=False,
+               reduce=torch.mean):
+    w = torch.zeros(w_shape or X.shape[1], dtype=dtype, requires_grad=True)
     b = torch.zeros(1, dtype=dtype, requires_grad=True)
     X, y = X.to(dtype), y.to(dtype)
+    if column_y:
+        y = y[:, None]
     optimizer = torch.optim.SGD([w, b], lr=lr)
     for _ in range(steps + extra_steps):
         if clear == "before":
             optimizer.zero_grad()
-        loss = ((X @ w + b - y) ** 2).mean()
+        loss = reduce((X @ w + b - y) ** 2)
         loss.backward()
         if clear == "between":
             optimizer.zero_grad()
@@ -93,6 +101,27 @@ def fit_linear_by_hand(X, y, lr, steps):
             w -= lr * w.grad
             b -= lr * b.grad
         w.grad, b.grad = None, None
+    return w, b
+
+
+def fit_linear_update_recorded(X, y, lr, steps):
+    w = torch.zeros(X.shape[1], dtype=torch.float64, requires_grad=True)
+    b = torch.zeros(1, dtype=torch.float64, requires_grad=True)
+    for _ in range(steps):
+        ((X @ w + b - y) ** 2).mean().backward()
+        w -= lr * w.grad  # not under torch.no_grad()
+        b -= lr * b.grad
+        w.grad, b.grad = None, None
+    return w, b
+
+
+def fit_linear_rebinding(X, y, lr, steps):
+    w = torch.zeros(X.shape[1], dtype=torch.float64, requires_grad=True)
+    b = torch.zeros(1, dtype=torch.float64, requires_grad=True)
+    for _ in range(steps):
+        ((X @ w + b - y) ** 2).mean().backward()
+        w = w - lr * w.grad  # a new tensor, not a leaf: its .grad stays None
+        b = b - lr * b.grad
     return w, b
 
 
@@ -153,6 +182,19 @@ def hvp_with_two_backwards(f, x, v):
 
 def hvp_builds_the_hessian(f, x, v):
     return torch.autograd.functional.hessian(f, x)
+
+
+def hvp_returns_the_tuple(f, x, v):
+    x = x.detach().requires_grad_(True)
+    (g,) = torch.autograd.grad(f(x), x, create_graph=True)
+    return torch.autograd.grad(g @ v, x)
+
+
+def hvp_by_grad_outputs(f, x, v):
+    x = x.detach().requires_grad_(True)
+    (g,) = torch.autograd.grad(f(x), x, create_graph=True)
+    (hv,) = torch.autograd.grad(g, x, grad_outputs=v)  # v^T H = (H v)^T: H is symmetric
+    return hv
 
 
 def hvp_in_float32(f, x, v):
@@ -261,6 +303,7 @@ CH09 = [
     ("task1", grad_before_backward, "FAIL", "t.grad stays None until loss.backward()"),
     ("task1", numpy_without_detach, "FAIL", "use t.grad, or t.detach().numpy()"),
     ("task1", shares_memory, "FAIL", "changed the caller's theta in place"),
+    ("task1", returns_the_tuple_of_autograd_grad, "FAIL", "unpack it: (g,) = torch.autograd.grad(loss, t)"),
     ("task1", lambda f, theta: -autograd_gradient(f, theta), "FAIL", "wrong sign"),
     ("task2", fit_linear, "PASS", "without zero_grad the same loop would end at"),
     ("task2", fit_linear_by_hand, "PASS", "the MSE goes from 8.2442 to 0.4623 in 20 steps"),
@@ -276,6 +319,14 @@ CH09 = [
     ("task2", fit_linear_float32_weights, "FAIL", "create w and b with dtype=torch.float64 too"),
     ("task2", fit_linear_returns_one_tensor, "FAIL", "return the pair w, b"),
     ("task2", fit_linear_without_requires_grad, "FAIL", "create w and b with requires_grad=True"),
+    ("task2", lambda X, y, lr, steps: fit_linear(X, y, lr, steps, w_shape=(X.shape[1], 1)), "FAIL",
+     "broadcast to an (n, n) matrix"),
+    ("task2", lambda X, y, lr, steps: fit_linear(X, y, lr, steps, column_y=True), "FAIL",
+     "broadcast to an (n, n) matrix"),
+    ("task2", lambda X, y, lr, steps: fit_linear(X, y, lr, steps, reduce=torch.sum), "FAIL",
+     "summed, not averaged: each step is n = 50 times too large"),
+    ("task2", fit_linear_update_recorded, "FAIL", "do it inside `with torch.no_grad():`"),
+    ("task2", fit_linear_rebinding, "FAIL", "w = w - lr * w.grad makes a new tensor, not a leaf"),
     ("task3", hvp, "PASS", "without building H"),
     ("task3", stub(3), "TODO", "not implemented yet"),
     ("task3", hvp_without_create_graph, "FAIL", "compute it with create_graph=True"),
@@ -284,9 +335,12 @@ CH09 = [
     ("task3", hvp_with_two_backwards, "FAIL", "two backward() calls added up in x.grad"),
     ("task3", hvp_builds_the_hessian, "FAIL", "that is the Hessian itself"),
     ("task3", hvp_in_float32, "FAIL", "computed in float32?"),
+    ("task3", hvp_by_grad_outputs, "PASS", "without building H"),
+    ("task3", hvp_returns_the_tuple, "FAIL", "torch.autograd.grad returns one gradient per input"),
     ("task3", lambda f, x, v: -hvp(f, x, v), "FAIL", "wrong sign"),
     ("task4", log_cosh(lambda x, g: g * torch.tanh(x)), "PASS", "gradcheck passes in float64"),
     ("task4", log_cosh(lambda x, g: g * torch.sinh(x) / torch.cosh(x)), "PASS", "grad_output · tanh(x)"),
+    ("task4", log_cosh(lambda x, g: (g * torch.tanh(x),)), "PASS", "gradcheck passes in float64"),
     ("task4", log_cosh(unfinished_backward), "TODO", "not implemented yet"),
     ("task4", log_cosh(lambda x, g: torch.tanh(x)), "FAIL", "multiply by grad_output (the chain rule)"),
     ("task4", log_cosh(lambda x, g: -g * torch.tanh(x)), "FAIL", "wrong sign"),
@@ -307,6 +361,7 @@ CH09 = [
 
 
 @pytest.mark.filterwarnings("ignore:Using backward\\(\\) with create_graph=True")
+@pytest.mark.filterwarnings("ignore:The .grad attribute of a Tensor that is not a leaf Tensor")
 @pytest.mark.parametrize("task, answer, status, hint", CH09, ids=[f"{t}-{s}-{h[:30]}" for t, _, s, h in CH09])
 def test_ch09(task, answer, status, hint, capsys):
     assert_reports(capsys, getattr(check.ch09, task)(answer), status, hint)

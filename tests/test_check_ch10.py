@@ -10,19 +10,48 @@ from gdlab import check  # noqa: E402
 torch.set_num_threads(1)
 
 
-def training_step(model, optimizer, xb, yb, zero=True, reduce=torch.mean, order="right", item=True):
+def training_step(model, optimizer, xb, yb, zero=True, reduce=torch.mean, order="right", item=True, flat=False,
+                  error=torch.square):
     if zero:
         optimizer.zero_grad()
-    loss = reduce((model(xb) - yb) ** 2)
+    output = model(xb).squeeze() if flat else model(xb)
+    loss = reduce(error(output - yb))
     if order == "step first":
         optimizer.step()
         loss.backward()
     elif order == "no step":
         loss.backward()
+    elif order == "zero between":
+        loss.backward()
+        optimizer.zero_grad()
+        optimizer.step()
     else:
         loss.backward()
         optimizer.step()
-    return loss.item() if item else loss
+    return {True: loss.item(), False: loss, "detach": loss.detach()}[item]
+
+
+def step_under_no_grad(model, optimizer, xb, yb):
+    optimizer.zero_grad()
+    with torch.no_grad():
+        loss = ((model(xb) - yb) ** 2).mean()
+    loss.backward()
+    optimizer.step()
+    return loss.item()
+
+
+def step_by_hand(model, optimizer, xb, yb, no_grad=True):
+    optimizer.zero_grad()
+    loss = ((model(xb) - yb) ** 2).mean()
+    loss.backward()
+    if no_grad:
+        with torch.no_grad():
+            for p in model.parameters():
+                p -= 0.05 * p.grad
+    else:
+        for p in model.parameters():
+            p -= 0.05 * p.grad
+    return loss.item()
 
 
 def step_with_mse_loss(model, optimizer, xb, yb):
@@ -33,36 +62,79 @@ def step_with_mse_loss(model, optimizer, xb, yb):
     return loss.item()
 
 
-def fit(model, loader, optimizer, epochs, train_mode=True, extra=0, average="examples", step=training_step):
-    if train_mode:
+def validation_loss(model, X_val, y_val, mode="eval", item=True):
+    if mode == "eval":
+        model.eval()
+    with torch.no_grad():
+        loss = nn.functional.mse_loss(model(X_val), y_val)
+    return loss.item() if item else loss
+
+
+def fit(model, loader, optimizer, epochs, X_val, y_val, train_mode="every epoch", extra=0, average="examples",
+        step=training_step, validate="after", evaluate="eval", item=True):
+    if train_mode == "once":
         model.train()
-    losses = []
+    train_losses, val_losses = [], []
     for _ in range(epochs + extra):
+        if validate == "before":
+            val_losses.append(validation_loss(model, X_val, y_val, evaluate, item))
+        if train_mode == "every epoch":
+            model.train()
         total, seen, batch_losses = 0.0, 0, []
         for xb, yb in loader:
             loss = step(model, optimizer, xb, yb)
             total, seen = total + loss * len(xb), seen + len(xb)
             batch_losses.append(loss)
-        losses.append({"examples": total / seen, "batches": sum(batch_losses) / len(batch_losses),
-                       "sum": sum(batch_losses), "last": batch_losses[-1]}[average])
-    return losses
+        train_losses.append({"examples": total / seen, "batches": sum(batch_losses) / len(batch_losses),
+                             "sum": sum(batch_losses), "last": batch_losses[-1]}[average])
+        if validate == "after":
+            val_losses.append(validation_loss(model, X_val, y_val, evaluate, item))
+    return train_losses, val_losses
 
 
-def fit_per_batch(model, loader, optimizer, epochs):
+def fit_restoring_the_mode(model, loader, optimizer, epochs, X_val, y_val):
+    """Right too: train() once, and after each validation the mode it found is put back."""
     model.train()
-    return [training_step(model, optimizer, xb, yb) for _ in range(epochs) for xb, yb in loader]
+    train_losses, val_losses = [], []
+    for _ in range(epochs):
+        total = 0.0
+        for xb, yb in loader:
+            total += training_step(model, optimizer, xb, yb) * len(xb)
+        train_losses.append(total / len(loader.dataset))
+        model.eval()
+        with torch.no_grad():
+            val_losses.append(((model(X_val) - y_val) ** 2).mean().item())
+        model.train()
+    return train_losses, val_losses
 
 
-def init_stds(weight, gain=1.0, fan=1, two=2.0, root=0.5, xavier_two=2.0, use_gain=True, he_gain=False):
+def fit_validation_with_grad(model, loader, optimizer, epochs, X_val, y_val):
+    train_losses, val_losses = fit(model, loader, optimizer, epochs, X_val, y_val)
+    model.eval()
+    return train_losses, [nn.functional.mse_loss(model(X_val), y_val) for _ in val_losses]
+
+
+def fit_per_batch(model, loader, optimizer, epochs, X_val, y_val):
+    model.train()
+    losses = [training_step(model, optimizer, xb, yb) for _ in range(epochs) for xb, yb in loader]
+    return losses, [validation_loss(model, X_val, y_val)] * epochs
+
+
+def init_stds(weight, gain=1.0, fan=1, two=2.0, root=0.5, xavier_two=2.0, use_gain=True, he_gain=False, swap=False):
     fan_out, fan_in = weight.shape
     he = (gain if he_gain else 1.0) * (two / weight.shape[fan]) ** root
-    return he, (gain if use_gain else 1.0) * (xavier_two / (fan_in + fan_out)) ** 0.5
+    xavier = (gain if use_gain else 1.0) * (xavier_two / (fan_in + fan_out)) ** 0.5
+    return (xavier, he) if swap else (he, xavier)
 
 
-def gradient_norms(model, loss_fn, X, y, zero=True, params=None, reverse=False, square=False, of="grad"):
+def gradient_norms(model, loss_fn, X, y, zero=True, params=None, reverse=False, square=False, of="grad", backward=True,
+                   zero_after=False):
     if zero:
         model.zero_grad()
-    loss_fn(model(X), y).backward()
+    if backward:
+        loss_fn(model(X), y).backward()
+    if zero_after:
+        model.zero_grad()
     tensors = [m.weight for m in model.modules() if isinstance(m, nn.Linear)] if params is None else list(params(model))
     norms = [(t.grad if of == "grad" else t).norm().item() ** (2 if square else 1) for t in tensors]
     return norms[::-1] if reverse else norms
@@ -80,6 +152,9 @@ def init_with(how, value=None):
                     nn.init.normal_(m.weight, 0.0, value)
                 elif how == "constant":
                     nn.init.constant_(m.weight, value)
+                elif how == "default":
+                    m.reset_parameters()
+                    continue
                 nn.init.zeros_(m.bias)
 
     return fix_init
@@ -101,23 +176,36 @@ CH10 = [
     ("task1", stub(1), "TODO", "not implemented yet"),
     ("task1", lambda *a: training_step(*a, zero=False), "FAIL", "call optimizer.zero_grad() before loss.backward()"),
     ("task1", lambda *a: training_step(*a, reduce=torch.sum), "FAIL", "summed over the batch, not averaged"),
-    ("task1", lambda *a: training_step(*a, order="step first"), "FAIL", "call it after loss.backward()"),
+    ("task1", lambda *a: training_step(*a, order="step first"), "FAIL", "step() after backward()"),
     ("task1", lambda *a: training_step(*a, order="no step"), "FAIL", "the parameters did not move"),
-    ("task1", lambda *a: training_step(*a, item=False), "FAIL", "return loss.item(), a Python float"),
+    ("task1", lambda *a: training_step(*a, order="zero between"), "FAIL", "never between backward() and step()"),
+    ("task1", lambda *a: training_step(*a, item=False), "FAIL", "holds on to the batch's whole graph"),
+    ("task1", lambda *a: training_step(*a, item="detach"), "FAIL", "this task asks for loss.item(), a Python float"),
     ("task1", lambda *a: training_step(*a) and None, "FAIL", "did you forget `return loss.item()`?"),
+    ("task1", lambda *a: training_step(*a, flat=True), "FAIL", "broadcast to a (batch, batch) matrix"),
+    ("task1", lambda *a: training_step(*a, error=torch.abs), "FAIL", "that is the mean absolute error"),
+    ("task1", step_under_no_grad, "FAIL", "was the forward pass run under torch.no_grad()?"),
+    ("task1", step_by_hand, "FAIL", "you updated the parameters by hand, a plain SGD step"),
+    ("task1", lambda *a: step_by_hand(*a, no_grad=False), "FAIL", "optimizer.step() does it for you"),
     ("task1", raise_value_error, "FAIL", "raise_value_error raised ValueError: boom"),
-    ("task2", fit, "PASS", "4 epochs of 4 batches (16, 16, 16, 8), dropout on: losses 2.3611"),
+    ("task2", fit, "PASS", "dropout on for training and off for validation: training losses 2.3"),
+    ("task2", fit_restoring_the_mode, "PASS", "validation losses"),
     ("task2", stub(2), "TODO", "not implemented yet"),
     ("task2", lambda *a: fit(*a, step=stub(1)), "TODO", "this task uses Task 1"),
-    ("task2", lambda *a: fit(*a, train_mode=False), "FAIL", "call model.train() at the start of fit"),
+    ("task2", lambda *a: fit(*a, train_mode="never"), "FAIL", "the model trained in evaluation mode"),
+    ("task2", lambda *a: fit(*a, train_mode="once"), "FAIL", "not once before the loop"),
+    ("task2", lambda *a: fit(*a, evaluate="train"), "FAIL", "measured in training mode, with dropout on"),
+    ("task2", lambda *a: fit(*a, validate="before"), "FAIL", "before the epoch's training"),
     ("task2", lambda *a: fit(*a, extra=-1), "FAIL", "one epoch short"),
     ("task2", lambda *a: fit(*a, extra=1), "FAIL", "one epoch too many"),
     ("task2", lambda *a: fit(*a, average="batches"), "FAIL", "the last batch (8 examples) weighs as much"),
-    ("task2", lambda *a: fit(*a, average="sum"), "FAIL", "that is the sum of the batch losses"),
+    ("task2", lambda *a: fit(*a, average="sum"), "FAIL", "the sum of the batch losses"),
     ("task2", lambda *a: fit(*a, average="last"), "FAIL", "each epoch's last batch"),
     ("task2", fit_per_batch, "FAIL", "one per batch; return one per epoch (4)"),
+    ("task2", lambda *a: fit(*a)[0], "FAIL", "return two lists"),
+    ("task2", fit_validation_with_grad, "FAIL", "under torch.no_grad()"),
     ("task2", lambda *a: fit(*a, step=lambda *b: training_step(*b, zero=False)), "FAIL",
-     "your losses for epochs = 4 is"),
+     "your (training losses, validation losses) for epochs = 4 is"),
     ("task3", init_stds, "PASS", "kaiming_normal_ on a 256 x 512 weight drew std 0.0626, your formula says 0.0625"),
     ("task3", lambda w, gain=1.0: [torch.tensor(v) for v in init_stds(w, gain)], "PASS", "20 ReLU layers"),
     ("task3", stub(3), "TODO", "not implemented yet"),
@@ -129,6 +217,7 @@ CH10 = [
     ("task3", lambda w, gain=1.0: init_stds(w, gain, root=1), "FAIL", "that is the variance 2 / fan_in"),
     ("task3", lambda w, gain=1.0: ((2 / w.numel()) ** 0.5, init_stds(w, gain)[1]), "FAIL", "not the number of weights"),
     ("task3", lambda w, gain=1.0: init_stds(w, gain, he_gain=True), "FAIL", "He's std has no gain in this task"),
+    ("task3", lambda w, gain=1.0: init_stds(w, gain, swap=True), "FAIL", "the pair is (He, Xavier), in this order"),
     ("task3", lambda w, gain=1.0: init_stds(w, gain, xavier_two=1.0), "FAIL", "the 2 is missing: std = gain"),
     ("task3", lambda w, gain=1.0: init_stds(w, gain, use_gain=False), "FAIL", "multiply by the gain"),
     ("task3", lambda w, gain=1.0: init_stds(w, gain, xavier_two=6.0), "FAIL", "the uniform version"),
@@ -142,7 +231,10 @@ CH10 = [
     ("task4", lambda *a: gradient_norms(*a, square=True), "FAIL", "those are squared norms"),
     ("task4", lambda *a: gradient_norms(*a, of="weight"), "FAIL", "the norms of the weights"),
     ("task4", lambda *a: sum(gradient_norms(*a)), "FAIL", "has shape (), expected (7,)"),
-    ("task5", init_with("xavier", 5 / 3), "PASS", "test accuracy 0.948 after 30 epochs"),
+    ("task4", lambda *a: gradient_norms(*a, zero_after=True), "FAIL", "not after (it sets them to None)"),
+    ("task4", lambda model, loss_fn, X, y: gradient_norms(model, loss_fn, X, y, zero=True, backward=False), "FAIL",
+     "call loss.backward() before reading the gradients"),
+    ("task5", init_with("xavier", 5 / 3), "PASS", "your network learns: test accuracy above 0.8 after 30 epochs"),
     ("task5", init_with("he"), "PASS", "with the tiny weights it was 0.500"),
     ("task5", stub(5), "TODO", "not implemented yet"),
     ("task5", lambda model: None, "FAIL", "the weights are unchanged"),
@@ -152,6 +244,7 @@ CH10 = [
     ("task5", init_with("normal", 1.0), "FAIL", "the gradients explode"),
     ("task5", init_with("normal", 0.01), "FAIL", "the gradients still vanish"),
     ("task5", init_with("xavier", 1.0), "FAIL", "learns slowly: the signal still shrinks"),
+    ("task5", init_with("default"), "FAIL", "the gradients still vanish"),
 ]
 
 

@@ -22,14 +22,25 @@ def _float32_hint(got, expected, where):
              "torch.tensor(..., dtype=torch.float64).")
 
 
-def _linear_regression_sgd(X, y, lr, steps, accumulate=False):
-    """[w, b] after `steps` steps of gradient descent on the MSE from zeros; accumulate: never zero the gradient."""
+def _linear_regression_sgd(X, y, lr, steps, accumulate=False, scale=1.0):
+    """[w, b] after `steps` steps of gradient descent on `scale` times the MSE from zeros.
+
+    accumulate: never zero the gradient. An (n, n) broadcast of X @ w - y is the same descent with every
+    target replaced by the mean of y (its gradient is 2/n sum_i x_i (x_i . w + b - mean(y))).
+    """
     theta, total = np.zeros(X.shape[1] + 1), np.zeros(X.shape[1] + 1)
     for _ in range(steps):
         dw, db = mse_grad(theta[:-1], theta[-1], X, y)
-        total = (total if accumulate else 0.0) + np.append(dw, db)
+        total = (total if accumulate else 0.0) + scale * np.append(dw, db)
         theta = theta - lr * total
     return theta
+
+
+def _not_a_tuple(got, where):
+    """FAIL when the learner returned torch.autograd.grad's one-element tuple instead of the gradient in it."""
+    if isinstance(got, tuple) and len(got) == 1:
+        fail(f"{where} is a tuple holding one tensor: torch.autograd.grad returns one gradient per input, "
+             "as a tuple; unpack it: (g,) = torch.autograd.grad(loss, t).")
 
 
 def _rosenbrock_t(x):
@@ -72,6 +83,7 @@ class ch09(Chapter):
                     "Can't call numpy() on Tensor that requires grad": "use t.grad, or t.detach().numpy()",
                 })
             where = f"your gradient of {name}"
+            _not_a_tuple(got, where)
             if got is None:
                 fail(f"{where} is None: t.grad stays None until loss.backward() has run (or `return` is missing).")
             got = as_array(got, where)
@@ -104,6 +116,12 @@ class ch09(Chapter):
             _hint_on(failure, {
                 "same dtype": "X and y are float64: create w and b with dtype=torch.float64 too",
                 "does not require grad": "create w and b with requires_grad=True",
+                "leaf Variable that requires grad is being used in an in-place operation":
+                    "an update by hand must not be recorded: do it inside `with torch.no_grad():`, or call "
+                    "optimizer.step(), which does",
+                "'NoneType'": "a .grad was None: w = w - lr * w.grad makes a new tensor, not a leaf, whose .grad "
+                              "autograd never fills; update in place under torch.no_grad(), w -= lr * w.grad, or "
+                              "use optimizer.step()",
             })
         if not (isinstance(got, (tuple, list)) and len(got) == 2):
             fail("return the pair w, b (two tensors), as in `return w, b`.")
@@ -116,6 +134,12 @@ class ch09(Chapter):
             "before it is used; call it before backward()": np.zeros_like(right),
             f"one step short: make exactly steps = {steps} updates": descend(steps - 1),
             f"one step too many: make exactly steps = {steps} updates": descend(steps + 1),
+            "X @ w and y have different shapes ((n, 1) and (n,), or the reverse), so X @ w + b - y broadcast to "
+            "an (n, n) matrix that compares every prediction with every target; keep both flat: "
+            "w = torch.zeros(d), and y as given": _linear_regression_sgd(data.X, np.full_like(data.y, data.y.mean()),
+                                                                            lr, steps),
+            f"the squared errors are summed, not averaged: each step is n = {len(data.y)} times too large; "
+            "use .mean()": _linear_regression_sgd(data.X, data.y, lr, steps, scale=len(data.y)),
         }, rtol=1e-9, atol=1e-12)
         bug = descend(steps, accumulate=True)
         losses = [mse_loss(t[:-1], t[-1], data.X, data.y) for t in (np.zeros(3), right, bug)]
@@ -134,6 +158,7 @@ class ch09(Chapter):
         except Failed as failure:
             _hint_on(failure, {"does not require grad": "the gradient carries no graph to differentiate: compute it "
                                                         "with create_graph=True, from an x with requires_grad=True"})
+        _not_a_tuple(got, "your H v")
         got = as_array(got, "your H v")
         if got.shape == ():
             fail("your H v is one number: that is the directional derivative ∇f(x)·v; differentiate it with "

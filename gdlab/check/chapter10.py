@@ -5,7 +5,7 @@ Every check runs on the CPU in float64 with seeded generators, so its line is th
 
 import numpy as np
 
-from gdlab.check.core import Chapter, as_array, show, call, close, fail, number
+from gdlab.check.core import Chapter, Failed, as_array, show, call, close, fail, number
 
 
 def _regression(n, seed=0):
@@ -18,14 +18,31 @@ def _regression(n, seed=0):
     return X, y
 
 
+def _hint_on(failure, hints):
+    """Re-raise `failure` (a FAIL naming an exception) with the hint for the first known message in it."""
+    for message, hint in hints.items():
+        if message in str(failure):
+            fail(f"{failure} → {hint}.")
+    raise failure
+
+
 def _step(model, optimizer, xb, yb, mistake=None):
     """The right training step, or one with a known `mistake`; returns the loss."""
+    import torch
+
     if mistake != "no zero_grad":
         optimizer.zero_grad()
-    squared = (model(xb) - yb) ** 2
-    loss = squared.sum() if mistake == "sum" else squared.mean()
+    output = model(xb)
+    difference = output[:, 0] - yb if mistake == "broadcast" else output - yb  # (batch,) - (batch, 1): (batch, batch)
+    errors = difference.abs() if mistake == "abs" else difference**2
+    loss = errors.sum() if mistake == "sum" else errors.mean()
     loss.backward()
-    optimizer.step()
+    if mistake == "by hand":
+        with torch.no_grad():
+            for p in model.parameters():
+                p -= optimizer.param_groups[0]["lr"] * p.grad
+    else:
+        optimizer.step()
     return loss.item()
 
 
@@ -45,37 +62,75 @@ def _stepped(step, batches, **kwargs):
     model = make_mlp([3, 16, 1]).double()
     optimizer = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
     before = _flat(model).clone()
-    losses = [call(step, model, optimizer, xb, yb, **kwargs) for xb, yb in batches]
+    try:
+        losses = [call(step, model, optimizer, xb, yb, **kwargs) for xb, yb in batches]
+    except Failed as failure:
+        _hint_on(failure, {
+            "does not require grad": "the loss has no graph to differentiate: was the forward pass run under "
+                                     "torch.no_grad()? Compute the loss with gradients on",
+            "leaf Variable that requires grad is being used in an in-place operation":
+                "an update by hand must not be recorded: optimizer.step() does it for you (under no_grad)",
+        })
     return losses, before, _flat(model)
 
 
 def _dropout_model():
+    """A small regression network with a dropout layer, in eval mode (as after an evaluation).
+
+    Its dropout draws the mask with torch.rand: nn.Dropout's masks for a given seed can differ from one
+    CPU to another, and the check's numbers must not.
+    """
     import torch
     from torch import nn
 
+    class Dropout(nn.Module):
+        def __init__(self, p):
+            super().__init__()
+            self.p = p
+
+        def forward(self, x):
+            if not self.training:
+                return x
+            return x * (torch.rand(x.shape, dtype=x.dtype) >= self.p) / (1 - self.p)
+
     torch.manual_seed(0)
-    model = nn.Sequential(nn.Linear(3, 16), nn.Tanh(), nn.Dropout(0.25), nn.Linear(16, 1)).double()
-    return model.eval()  # as it is after an evaluation
+    model = nn.Sequential(nn.Linear(3, 16), nn.Tanh(), Dropout(0.25), nn.Linear(16, 1)).double()
+    return model.eval()
 
 
-def _fit(model, loader, optimizer, epochs, mistake=None):
-    """The right epoch loop (per-epoch mean loss over the examples), or one with a known `mistake`."""
-    if mistake != "eval":
+def _validation_loss(model, X, y, eval_mode=True):
+    import torch
+
+    if eval_mode:
+        model.eval()
+    with torch.no_grad():
+        return ((model(X) - y) ** 2).mean().item()
+
+
+def _fit(model, loader, optimizer, epochs, X_val, y_val, mistake=None):
+    """The right epoch loop, or one with a known `mistake`: (training losses, validation losses), one per epoch."""
+    if mistake == "train once":
         model.train()
-    losses = []
+    train_losses, val_losses = [], []
     for _ in range(epochs):
+        if mistake == "validate first":
+            val_losses.append(_validation_loss(model, X_val, y_val))
+        if mistake not in ("never train", "train once"):
+            model.train()
         total, seen, batch_losses = 0.0, 0, []
         for xb, yb in loader:
             loss = _step(model, optimizer, xb, yb)
             total, seen = total + loss * len(xb), seen + len(xb)
             batch_losses.append(loss)
-        losses.append({"batch mean": np.mean(batch_losses), "sum": sum(batch_losses),
-                       "last": batch_losses[-1]}.get(mistake, total / seen))
-    return losses
+        train_losses.append({"batch mean": np.mean(batch_losses), "sum": sum(batch_losses),
+                             "last": batch_losses[-1]}.get(mistake, total / seen))
+        if mistake != "validate first":
+            val_losses.append(_validation_loss(model, X_val, y_val, eval_mode=mistake != "no eval"))
+    return train_losses, val_losses
 
 
 def _fit_run(fit, epochs, *mistake):
-    """`fit` (the learner's, or _fit with a `mistake`) on a fresh model in eval mode: its per-epoch losses."""
+    """`fit` (the learner's, or _fit with a `mistake`) on a fresh model in eval mode: what it returns."""
     import torch
     from torch.utils.data import DataLoader, TensorDataset
 
@@ -83,8 +138,9 @@ def _fit_run(fit, epochs, *mistake):
     optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
     loader = DataLoader(TensorDataset(*_regression(56, seed=1)), batch_size=16, shuffle=True,
                         generator=torch.Generator().manual_seed(0))
+    X_val, y_val = _regression(24, seed=2)
     torch.manual_seed(1)  # dropout draws from the global generator
-    return call(fit, model, loader, optimizer, epochs, *mistake)
+    return call(fit, model, loader, optimizer, epochs, X_val, y_val, *mistake)
 
 
 def _linears(model):
@@ -161,47 +217,81 @@ class ch10(Chapter):
         losses, before, after = _stepped(training_step, batches)
         if any(loss is None for loss in losses):
             fail("training_step returned None: did you forget `return loss.item()`?")
-        if any(isinstance(loss, torch.Tensor) for loss in losses):
-            fail("you returned the loss tensor; return loss.item(), a Python float: a tensor keeps its whole "
-                 "graph alive, and on a GPU reading it later waits for the device.")
+        tensors = [loss for loss in losses if isinstance(loss, torch.Tensor)]
+        if any(loss.requires_grad for loss in tensors):
+            fail("you returned the loss tensor; return loss.item(), a Python float: the tensor holds on to the "
+                 "batch's whole graph (and its memory) for as long as it is kept.")
+        if tensors:
+            fail("you returned a tensor (detached); this task asks for loss.item(), a Python float. (On a GPU, "
+                 ".item() waits for the device at every step; keeping detached losses and reading them later "
+                 "avoids that wait: chapter 11.)")
         right_losses, _, right = _stepped(_step, batches)
         if torch.equal(after, before):
-            fail("the parameters did not move: optimizer.step() needs the gradients, so call it after "
-                 "loss.backward() (and after zero_grad(), not before it).")
+            fail("the parameters did not move: optimizer.step() found no gradients. The order is zero_grad(), "
+                 "forward, loss, backward(), step(): step() after backward(), and zero_grad() before "
+                 "backward(), never between backward() and step().")
         close(after, right, "the parameters after 3 steps (SGD, momentum 0.9)", {
             "gradients accumulated from one call to the next: call optimizer.zero_grad() before loss.backward()":
                 _stepped(_step, batches, mistake="no zero_grad")[2],
             "the loss is summed over the batch, not averaged: each step is 8 times (the batch size) too "
             "large; take the mean": _stepped(_step, batches, mistake="sum")[2],
+            "the output has shape (batch,) and the target (batch, 1) (or the reverse), so their difference "
+            "broadcast to a (batch, batch) matrix: keep both (batch, 1), as model(xb) and yb come":
+                _stepped(_step, batches, mistake="broadcast")[2],
+            "that is the mean absolute error; the task's loss is the mean squared error":
+                _stepped(_step, batches, mistake="abs")[2],
+            "you updated the parameters by hand, a plain SGD step; optimizer.step() applies the optimizer's own "
+            "rule (here with momentum 0.9)": _stepped(_step, batches, mistake="by hand")[2],
         })
         close(losses, right_losses, "the losses you returned")
         return (f"3 steps match torch's reference; the batch losses were "
                 f"{', '.join(f'{loss:.4f}' for loss in right_losses)}.")
 
     def task2(fit):
-        "a training loop over epochs"
+        "a training loop with validation"
+        import torch
+
         epochs = 4
-        got = as_array(_fit_run(fit, epochs), "your per-epoch losses")
-        right = _fit_run(_fit, epochs)
-        if got.shape == (4 * epochs,):
-            fail(f"you returned {got.size} numbers, one per batch; return one per epoch ({epochs}): the mean "
-                 "loss over the epoch's examples.")
-        close(got, right, f"your losses for epochs = {epochs}", {
-            "the model was left in eval mode (as after an evaluation), so dropout was off: call model.train() "
-            "at the start of fit": _fit_run(_fit, epochs, "eval"),
-            "one epoch short: `for epoch in range(epochs)` runs exactly `epochs` times":
-                _fit_run(_fit, epochs - 1),
-            "one epoch too many: `for epoch in range(epochs)` runs exactly `epochs` times":
-                _fit_run(_fit, epochs + 1),
-            "that is the mean of the batch losses, where the last batch (8 examples) weighs as much as a full "
-            "one (16); add loss * len(xb) and divide by the number of examples": _fit_run(_fit, epochs, "batch mean"),
-            "that is the sum of the batch losses; average over the epoch's examples":
-                _fit_run(_fit, epochs, "sum"),
-            "that is the loss of each epoch's last batch; average over all the epoch's examples":
-                _fit_run(_fit, epochs, "last"),
+        got = _fit_run(fit, epochs)
+        if not (isinstance(got, (tuple, list)) and len(got) == 2):
+            fail(f"return two lists, each with one number per epoch ({epochs}): (training losses, validation losses).")
+        if any(isinstance(v, torch.Tensor) and v.requires_grad for part in got for v in part):
+            fail("your losses are tensors that carry a graph: compute the validation loss under torch.no_grad(), "
+                 "and return Python floats (loss.item()).")
+        train, val = as_array(got[0], "your training losses"), as_array(got[1], "your validation losses")
+        if train.shape == (4 * epochs,):
+            fail(f"you returned {train.size} training losses, one per batch; return one per epoch ({epochs}): the "
+                 "mean loss over the epoch's examples.")
+        for count, hint in ((epochs - 1, "one epoch short"), (epochs + 1, "one epoch too many")):
+            if train.shape == (count,):
+                fail(f"{hint}: `for epoch in range(epochs)` runs exactly `epochs` times.")
+        if val.shape != (epochs,):
+            fail(f"your validation losses have shape {val.shape}: one per epoch ({epochs}), measured on (X_val, "
+                 "y_val) after the epoch's training.")
+
+        def run(*mistake):
+            return np.concatenate(_fit_run(_fit, epochs, *mistake))
+
+        right = run()
+        close(np.concatenate([train, val]), right, f"your (training losses, validation losses) for epochs = {epochs}", {
+            "the model trained in evaluation mode, so dropout was off (it arrived in evaluation mode, as after an "
+            "evaluation): call model.train() at the start of every epoch": run("never train"),
+            "only the first epoch trained with dropout on: model.eval() for the validation loss stays in force "
+            "until you switch back, so call model.train() at the start of every epoch, not once before the loop":
+                run("train once"),
+            "the validation loss was measured in training mode, with dropout on: call model.eval() before "
+            "measuring it (and model.train() at the start of the next epoch)": run("no eval"),
+            "you measured the validation loss before the epoch's training; measure it after, so that it describes "
+            "the model the epoch produced": run("validate first"),
+            "the training loss is the mean of the batch losses, where the last batch (8 examples) weighs as much "
+            "as a full one (16); add loss * len(xb) and divide by the number of examples": run("batch mean"),
+            "the training loss is the sum of the batch losses; average over the epoch's examples": run("sum"),
+            "the training loss is that of each epoch's last batch; average over all the epoch's examples":
+                run("last"),
         })
-        losses = ", ".join(f"{v:.4f}" for v in right)
-        return f"{epochs} epochs of 4 batches (16, 16, 16, 8), dropout on: losses {losses}."
+        return (f"{epochs} epochs of 4 batches (16, 16, 16, 8), dropout on for training and off for validation: "
+                f"training losses {', '.join(f'{v:.4f}' for v in right[:epochs])}; validation losses "
+                f"{', '.join(f'{v:.4f}' for v in right[epochs:])}.")
 
     def task3(init_stds):
         "He and Xavier initialisation"
@@ -219,6 +309,7 @@ class ch10(Chapter):
             "fan_in is the number of inputs of one unit, weight.shape[1], not the number of weights":
                 np.sqrt(2 / (fan_in * fan_out)),
             "He's std has no gain in this task: sqrt(2 / fan_in)": g * np.sqrt(2 / fan_in),
+            "that is Xavier's std: the pair is (He, Xavier), in this order": g * np.sqrt(2 / (fan_in + fan_out)),
         })
         close(xavier, g * np.sqrt(2 / (fan_in + fan_out)), "your Xavier std for gains 1, 5/3, sqrt(2)", {
             "the 2 is missing: std = gain * sqrt(2 / (fan_in + fan_out))": g * np.sqrt(1 / (fan_in + fan_out)),
@@ -261,7 +352,12 @@ class ch10(Chapter):
         X, y = spirals(128, seed=2, dtype=torch.float64)
         X_old, y_old = spirals(64, seed=5, dtype=torch.float64)
         loss_fn = torch.nn.BCEWithLogitsLoss()
-        got = call(gradient_norms, network(), loss_fn, X, y)
+        try:
+            got = call(gradient_norms, network(), loss_fn, X, y)
+        except Failed as failure:
+            _hint_on(failure, {"'NoneType' object has no attribute": "a weight's .grad is None: call loss.backward() "
+                               "before reading the gradients, and model.zero_grad() before backward(), not after "
+                               "(it sets them to None)"})
         stale = network()
         loss_fn(stale(X), y).backward()
         model = network()
@@ -315,6 +411,7 @@ class ch10(Chapter):
                        "network learns slowly: the signal still shrinks through the tanh layers, which torch's "
                        "gain for tanh, 5/3, compensates (nn.init.calculate_gain)")
             fail(f"after 30 epochs your network has a test accuracy of {acc:.3f} (0.5 is chance, 0.8 passes): {why}.")
-        bad_loss, bad_acc = _train_and_test(bad)
-        return (f"test accuracy {acc:.3f} after 30 epochs (loss {loss:.4f}), layer 1 / layer 11 gradient "
-                f"{norms[0] / norms[-1]:.2f}; with the tiny weights it was {bad_acc:.3f} (loss {bad_loss:.4f}).")
+        bad_acc = _train_and_test(bad)[1]
+        return (f"your network learns: test accuracy above 0.8 after 30 epochs (its exact value differs from one "
+                f"machine to another: deep training is chaotic), with a layer 1 / layer 11 gradient ratio of "
+                f"{norms[0] / norms[-1]:.2f} at initialisation; with the tiny weights it was {bad_acc:.3f}.")
