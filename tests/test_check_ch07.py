@@ -15,6 +15,8 @@ from gdlab.descent import gradient_descent
 def classify(grad, hessian, x, mistake=None):
     if np.linalg.norm(grad(x)) > 1e-6 and mistake != "no gradient check":
         return "not critical"
+    if mistake == "exact zero" and np.any(grad(x) != 0):
+        return "not critical"
     H = hessian(x)
     eigenvalues = np.diag(H) if mistake == "diagonal" else np.linalg.eigvalsh(H)
     if np.any(np.abs(eigenvalues) <= 1e-8) and mistake != "no degenerate":
@@ -57,7 +59,11 @@ def armijo(f, x, g, lr=1.0, c=1e-4, shrink=0.5, mistake=None):
         while f(x - alpha * g) < fx - c * alpha * (g @ g):
             alpha *= shrink
         return alpha
-    bound = {"no c": lambda a: fx, "plus": lambda a: fx + c * a * (g @ g),
+    if mistake == "late start":
+        alpha *= shrink
+    if mistake == "by c":
+        shrink = c
+    bound = {"no c": lambda a: fx, "plus": lambda a: fx + c * a * (g @ g), "no alpha": lambda a: fx - c * (g @ g),
              "norm": lambda a: fx - c * a * np.linalg.norm(g)}.get(mistake, lambda a: fx - c * a * (g @ g))
     trial = (lambda a: f(x + a * g)) if mistake == "uphill" else (lambda a: f(x - a * g))
     while trial(alpha) > bound(alpha):
@@ -103,6 +109,10 @@ def basins_vectorised(f, grad, starts, lr, steps):
 
 def restarts(f, grad, n, rng, mistake=None):
     low, high = np.array(f.domain).T
+    if mistake == "fixed box":
+        low, high = np.full(len(low), -5.12), np.full(len(low), 5.12)
+    if mistake == "unit box":
+        low, high = np.zeros(len(low)), np.ones(len(low))
     if mistake == "fixed seed":
         rng = np.random.default_rng(42)
     x = rng.uniform(low, high, size=(n, len(low))).T
@@ -129,6 +139,7 @@ CH07 = [
     ("task1", stub(1), "TODO", "not implemented yet"),
     ("task1", lambda g, h, x: classify(g, h, x, "no gradient check"), "FAIL", "the gradient is not zero there"),
     ("task1", lambda g, h, x: classify(g, h, x, "no degenerate"), "FAIL", "return 'degenerate'"),
+    ("task1", lambda g, h, x: classify(g, h, x, "exact zero"), "FAIL", "instead of testing grad(x) == 0"),
     ("task1", lambda g, h, x: classify(g, h, x, "swapped"), "FAIL", "sign convention swapped"),
     ("task1", lambda g, h, x: classify(g, h, x, "determinant"), "FAIL", "det(H) > 0 alone cannot tell"),
     ("task1", lambda g, h, x: classify(g, h, x, "diagonal"), "FAIL", "use the eigenvalues"),
@@ -155,6 +166,9 @@ CH07 = [
     ("task3", lambda *a: armijo(*a, mistake="plus"), "FAIL", "wrong sign: the condition is"),
     ("task3", lambda *a: armijo(*a, mistake="norm"), "FAIL", "use the squared norm"),
     ("task3", lambda *a: armijo(*a, mistake="uphill"), "FAIL", "not x + alpha g"),
+    ("task3", lambda *a: armijo(*a, mistake="by c"), "FAIL", "you shrank alpha by c"),
+    ("task3", lambda *a: armijo(*a, mistake="late start"), "FAIL", "try alpha = lr itself first"),
+    ("task3", lambda *a: armijo(*a, mistake="no alpha"), "FAIL", "your loop never stops"),
     ("task3", lambda f, x, g, lr, c, shrink: x - armijo(f, x, g, lr, c, shrink) * g, "FAIL", "should be one number"),
     ("task4", basins, "PASS", "of 53 starts, 36 end at the minimum nearest to them, 5 at another one, 10 bounce"),
     ("task4", basins_vectorised, "PASS", "around C forever (lr = 0.015 > 2/L there) and 2 diverge"),
@@ -172,6 +186,8 @@ CH07 = [
     ("task5", lambda *a: restarts(*a, mistake="last"), "FAIL", "Keep the end point with the lowest f"),
     ("task5", lambda *a: restarts(*a, mistake="one start"), "FAIL", "each from its own random start"),
     ("task5", lambda *a: restarts(*a, mistake="fixed seed"), "FAIL", "draw the starts from the `rng` argument"),
+    ("task5", lambda *a: restarts(*a, mistake="fixed box"), "FAIL", "draw the starts uniformly over f.domain"),
+    ("task5", lambda *a: restarts(*a, mistake="unit box"), "FAIL", "outside that box"),
     ("task5", lambda f, grad, n, rng: restarts(f, grad, n, np.random.default_rng(next(CALLS))), "FAIL",
      "the same rng seed gave a different answer"),
     ("task5", lambda f, grad, n, rng: restarts(f, grad, n, rng)[0], "FAIL", "shape (d,) = (1,)"),

@@ -1,9 +1,11 @@
 """Checks for exercises/07_nonconvex_and_second_order.ipynb."""
+import functools
+
 import numpy as np
 
 from gdlab import descent
 from gdlab.check.core import Chapter, as_array, show, call, close, fail, number
-from gdlab.functions import Quadratic, Rastrigin, beale, himmelblau, rosenbrock, saddle
+from gdlab.functions import Objective, Quadratic, Rastrigin, beale, himmelblau, rosenbrock, saddle
 
 _KINDS = ("minimum", "maximum", "saddle", "degenerate", "not critical")
 
@@ -27,7 +29,7 @@ def _himmelblau_critical_points():
 
 
 def _cases_task1():
-    """(where, grad, hessian, x, the right answer) for seven points, each catching a different mistake."""
+    """(where, grad, hessian, x, the right answer) for eight points, each catching a different mistake."""
     mixed = Quadratic([[1.0, 3.0], [3.0, 1.0]], name="x²/2 + y²/2 + 3xy")  # diagonal > 0, eigenvalues 4 and -2
 
     def flat_grad(p):  # f(x, y) = x² + y⁴: a minimum the second-derivative test cannot see
@@ -37,7 +39,7 @@ def _cases_task1():
         return np.array([[2.0, 0.0], [0.0, 12 * p[1] ** 2]])
 
     cases = [(f"{f.name} at ({x[0]:.4g}, {x[1]:.4g})", f.grad, f.hessian, np.array(x, dtype=float))
-             for f, x in [(saddle, (0.0, 0.0)), (saddle, (0.0, 1.0)), (saddle, (0.5, 0.5)),
+             for f, x in [(saddle, (0.0, 0.0)), (saddle, (0.0, 1.0)), (saddle, (0.5, 0.5)), (saddle, (1e-9, 0.0)),
                           (himmelblau, _himmelblau_critical_points()[4]), (himmelblau, (1.0, 1.0)),
                           (mixed, (0.0, 0.0))]]
     cases.append(("x² + y⁴ at (0, 0)", flat_grad, flat_hessian, np.zeros(2)))
@@ -50,6 +52,10 @@ def _armijo(f, x, g, lr, c, shrink, mistake=None):
     fx, slope, alpha = f(x), g @ g, lr
     direction = 1.0 if mistake == "uphill" else -1.0
     decrease = {"no c": 0.0, "plus": -c, "norm": c / np.sqrt(slope)}.get(mistake, c)
+    if mistake == "by c":
+        shrink = c
+    if mistake == "late start":
+        alpha = lr * shrink
 
     def holds(a):
         return f(x + direction * a * g) <= fx - decrease * a * slope
@@ -65,6 +71,34 @@ def _armijo(f, x, g, lr, c, shrink, mistake=None):
     while not holds(alpha) and alpha > 0:
         alpha *= shrink
     return alpha
+
+
+@functools.lru_cache(maxsize=None)
+def _basin_runs(lr, steps):
+    """Task 4's start points (53 rows) and gdlab's gradient descent trace from each."""
+    axis = np.linspace(-4.5, 4.5, 7)
+    starts = np.array([(a, b) for b in axis for a in axis] + [(7.0, 7.0), (6.0, -6.0), (-6.0, 6.0), (0.0, 7.0)])
+    return starts, [descent.gradient_descent(himmelblau, himmelblau.grad, s, lr, steps=steps) for s in starts]
+
+
+class _Runaway(Exception):
+    """Raised when a learner's line search evaluates f without end."""
+
+
+def _limited(f, limit=10_000):
+    """f, raising _Runaway after `limit` calls: a line search whose loop never stops fails instead of hanging."""
+    calls = 0
+
+    def limited(x):
+        nonlocal calls
+        calls += 1
+        if calls > limit:
+            raise _Runaway(f"f was evaluated {limit:,} times in one line search: your loop never stops. Shrink alpha "
+                           "while f(x - alpha g) > f(x) - c alpha ||g||² and stop as soon as the condition holds; the "
+                           "required decrease c alpha ||g||² must shrink with alpha, or short steps can never pass")
+        return f(x)
+
+    return limited
 
 
 def _cases_task3():
@@ -88,6 +122,27 @@ def _rastrigin_success(n, runs=20_000, lr=0.0025, steps=200):
     return p, 1 - (1 - p) ** n
 
 
+class _MovedRastrigin(Objective):
+    """1-D Rastrigin moved to x = 100: its box f.domain is [94.88, 105.12], its global minimum at x = 100."""
+
+    name = "Rastrigin moved to x = 100"
+    dim = 1
+
+    def __init__(self):
+        self._base = Rastrigin(1)
+        self.minima = [np.array([100.0])]
+        self.domain = ((100 - 5.12, 100 + 5.12),)
+
+    def _f(self, x):
+        return self._base._f(x - 100)
+
+    def _grad(self, x):
+        return self._base._grad(x - 100)
+
+    def _hessian(self, x):
+        return self._base._hessian(x - 100)
+
+
 class ch07(Chapter):
     """07 · Non-convex landscapes and second-order methods."""
 
@@ -106,6 +161,10 @@ class ch07(Chapter):
             if expected == "not critical":
                 fail(f"{at} you said {got!r}, but the gradient is not zero there: check ||grad(x)|| <= 1e-6 first; "
                      "the Hessian test applies only at critical points.")
+            if got == "not critical":
+                fail(f"{at} you said 'not critical', but |grad| <= 1e-6 there: in floating point the gradient at a "
+                     "critical point is zero only up to rounding, so compare ||grad(x)|| with the tolerance 1e-6 "
+                     "instead of testing grad(x) == 0.")
             if expected == "degenerate":
                 fail(f"{at} you said {got!r}: an eigenvalue is 0, so the second-derivative test is inconclusive; "
                      "return 'degenerate' when some |eigenvalue| is (nearly) zero.")
@@ -124,7 +183,7 @@ class ch07(Chapter):
             fail(f"{at} you said {got!r}, expected {expected!r}.")
         kinds = [call(classify, himmelblau.grad, himmelblau.hessian, p) for p in _himmelblau_critical_points()]
         counts = {kind: kinds.count(kind) for kind in ("minimum", "saddle", "maximum")}
-        return (f"7 points right; at Himmelblau's 9 critical points your function finds {counts['minimum']} minima, "
+        return (f"8 points right; at Himmelblau's 9 critical points your function finds {counts['minimum']} minima, "
                 f"{counts['saddle']} saddles and {counts['maximum']} maximum.")
 
     def task2(newton_step):
@@ -160,7 +219,7 @@ class ch07(Chapter):
     def task3(armijo_step_size):
         "Armijo backtracking"
         cases = _cases_task3()
-        got = [number(call(armijo_step_size, f, x.copy(), g.copy(), lr, c, shrink), "your step size")
+        got = [number(call(armijo_step_size, _limited(f), x.copy(), g.copy(), lr, c, shrink), "your step size")
                for f, x, g, lr, c, shrink in cases]
 
         def every(mistake=None):
@@ -179,6 +238,9 @@ class ch07(Chapter):
                 every("plus"),
             "use the squared norm ||g||² = g @ g in the condition, not ||g||": every("norm"),
             "the trial point is x - alpha g (downhill), not x + alpha g": every("uphill"),
+            "you shrank alpha by c; c sets how much decrease is enough, `shrink` is the factor for alpha":
+                every("by c"),
+            "you shrank alpha before the first test: try alpha = lr itself first": every("late start"),
         }, rtol=1e-9)
         f, x, g, lr, c, shrink = cases[1]
         return (f"e.g. on Rosenbrock at (-1.2, 1) you accept alpha = {got[1]:.4g} after "
@@ -188,9 +250,7 @@ class ch07(Chapter):
     def task4(basin_labels):
         "basins of attraction"
         lr, steps = 0.015, 2000
-        axis = np.linspace(-4.5, 4.5, 7)
-        starts = np.array([(a, b) for b in axis for a in axis] + [(7.0, 7.0), (6.0, -6.0), (-6.0, 6.0), (0.0, 7.0)])
-        traces = [descent.gradient_descent(himmelblau, himmelblau.grad, s, lr, steps=steps) for s in starts]
+        starts, traces = _basin_runs(lr, steps)
         minima = np.array(himmelblau.minima)
 
         def nearest(points):
@@ -249,5 +309,13 @@ class ch07(Chapter):
             fail(f"the best of {n} restarts reached the global minimum for only {wins} of {len(bests)} seeds; with "
                  f"p = {p:.3f} per run, best of {n} should succeed with probability {expected:.2f}. Keep the end point "
                  "with the lowest f over all n runs, each from its own random start.")
+        moved = _MovedRastrigin()
+        (low, high), = moved.domain
+        for seed in range(3):
+            x = as_array(call(best_of_restarts, moved, moved.grad, n, np.random.default_rng(seed)), "your best point")
+            if not low <= x[0] <= high:
+                fail(f"on a Rastrigin function moved to the box f.domain = [{low:g}, {high:g}], your best point is "
+                     f"{show(x)}, outside that box: draw the starts uniformly over f.domain (one (low, high) pair per "
+                     "coordinate), not over a fixed box.")
         return (f"best of {n} found the global minimum for {wins} of {len(bests)} seeds; theory 1 - (1 - p)^{n} = "
                 f"{expected:.3f} with p = {p:.3f} measured per run.")
