@@ -1,7 +1,9 @@
-"""PyTorch pieces for chapters 10 and 12: a non-linear dataset, an MLP builder, the training loop.
+"""PyTorch pieces for chapters 10 to 12: a non-linear dataset, an MLP builder, the training loop.
 
 Imported on first use (`gdlab.nn`), so `import gdlab` stays free of torch.
 """
+from itertools import pairwise
+
 import numpy as np
 import torch
 from torch import nn
@@ -9,7 +11,7 @@ from tqdm.auto import tqdm
 
 from gdlab._validate import count, non_negative, one_of, positive
 
-__all__ = ["spirals", "make_mlp", "train_epoch", "train", "accuracy", "layer_grad_norms"]
+__all__ = ["accuracy", "layer_grad_norms", "make_mlp", "spirals", "train", "train_epoch"]
 
 ACTIVATIONS = {"tanh": nn.Tanh, "relu": nn.ReLU, "sigmoid": nn.Sigmoid}
 INITS = ("default", "xavier", "he")
@@ -49,7 +51,7 @@ def make_mlp(sizes, activation="tanh", init="default"):
     one_of(activation, "activation", tuple(ACTIVATIONS))
     one_of(init, "init", INITS)
     layers = []
-    for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
+    for fan_in, fan_out in pairwise(sizes):
         linear = nn.Linear(fan_in, fan_out)
         if init == "xavier":
             nn.init.xavier_normal_(linear.weight, gain=nn.init.calculate_gain(activation))

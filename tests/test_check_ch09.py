@@ -1,7 +1,7 @@
 """gdlab.check.ch09: right answers PASS, untouched tasks TODO, planted autograd mistakes FAIL with their hint."""
 import pytest
-from conftest import assert_reports, stub
 
+from conftest import assert_reports, stub
 from gdlab import check
 
 torch = pytest.importorskip("torch")

@@ -2,10 +2,10 @@
 import pytest
 
 torch = pytest.importorskip("torch")
-from torch import nn  # noqa: E402
-from conftest import assert_reports, stub  # noqa: E402
+from torch import nn
 
-from gdlab import check  # noqa: E402
+from conftest import assert_reports, stub
+from gdlab import check
 
 torch.set_num_threads(1)
 

@@ -1,6 +1,7 @@
 import math
 
 import pytest
+
 torch = pytest.importorskip("torch")
 from torch.utils.data import DataLoader, TensorDataset
 
@@ -188,14 +189,14 @@ def test_accuracy_makes_no_float64_tensor():
     """MPS has no float64: every tensor accuracy makes stays in float32 or an integer type."""
     from torch.overrides import TorchFunctionMode
 
-    class Dtypes(TorchFunctionMode):
-        seen = set()
+    seen = set()
 
+    class Dtypes(TorchFunctionMode):
         def __torch_function__(self, func, types, args=(), kwargs=None):
             result = func(*args, **(kwargs or {}))
             for value in result if isinstance(result, (tuple, list)) else (result,):
                 if isinstance(value, torch.Tensor):
-                    self.seen.add(value.dtype)
+                    seen.add(value.dtype)
             return result
 
     torch.manual_seed(0)
@@ -204,7 +205,7 @@ def test_accuracy_makes_no_float64_tensor():
         with Dtypes():
             result = accuracy(model, X, labels)
         assert isinstance(result, float) and 0 <= result <= 1
-    assert Dtypes.seen and torch.float64 not in Dtypes.seen, Dtypes.seen
+    assert seen and torch.float64 not in seen, seen
 
 
 def test_accuracy_accepts_flat_labels_and_rejects_a_wrong_shape():

@@ -1,7 +1,7 @@
 """Checks for exercises/09_pytorch_autograd.ipynb."""
 import numpy as np
 
-from gdlab.check.core import Chapter, as_array, Failed, near, call, close, fail
+from gdlab.check.core import Chapter, Failed, as_array, call, close, fail, near
 from gdlab.data import StandardScaler, linear_regression, purchase
 from gdlab.functions import Rosenbrock
 from gdlab.models import logistic_grad, mse_grad, mse_loss

@@ -5,7 +5,7 @@ Every check runs on the CPU in float64 with seeded generators, so its line is th
 
 import numpy as np
 
-from gdlab.check.core import Chapter, Failed, as_array, show, call, close, fail, number
+from gdlab.check.core import Chapter, Failed, as_array, call, close, fail, number, show
 
 
 def _regression(n, seed=0):
