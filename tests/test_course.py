@@ -47,3 +47,16 @@ def test_chapter_opens_with_goals_and_ends_with_summary_and_exercises(chapter):
     for folder in ("exercises", "solutions"):
         assert f"{folder}/{chapter.name}" in ending, f"{chapter.name}: the last cell does not point to {folder}/"
         assert (ROOT / folder / chapter.name).exists()
+
+
+NOTEBOOKS = sorted(p for folder in ("notebooks", "exercises", "solutions") for p in (ROOT / folder).glob("*.ipynb"))
+CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f]")  # C0 controls and DEL; newline is the only one allowed
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=[f"{p.parent.name}/{p.name}" for p in NOTEBOOKS])
+def test_markdown_has_no_control_characters(notebook):
+    """A TAB or a BEL in markdown is an escape gone wrong ("\\times" written through "\\t"): it breaks the LaTeX."""
+    found = [(index, hex(ord(match.group())), cell.source[max(0, match.start() - 15):match.end() + 15])
+             for index, cell in enumerate(nbformat.read(notebook, as_version=4).cells) if cell.cell_type == "markdown"
+             for match in CONTROL.finditer(cell.source)]
+    assert not found, f"control characters in markdown (cell index, character, context): {found}"
