@@ -22,13 +22,27 @@ def sigmoid_in_place(z):
 def loss_and_grad(w, b, X, y, l2=0.0, mistake=None):
     z = X @ w if mistake == "no bias" else X @ w + b
     terms = np.logaddexp(0, z) - y * z
+    if mistake == "minus":
+        terms = -terms
+    if mistake == "labels ±1":
+        terms = np.logaddexp(0, -y * z)
     if mistake == "naive log":
         p = 1 / (1 + np.exp(-z))
         terms = -(y * np.log(p) + (1 - y) * np.log(1 - p))
     penalty = {"no half": l2 * (w @ w), "bias penalised": l2 / 2 * (w @ w + b * b), "no penalty": 0.0}.get(
         mistake, l2 / 2 * (w @ w))
+    if mistake == "penalty over n":
+        penalty = penalty / len(y)
     loss = (np.sum(terms) if mistake == "sum" else np.mean(terms)) + penalty
-    error = sigmoid(z) - y
+    error = (z if mistake == "no sigmoid" else sigmoid(z)) - y
+    if mistake == "gradient ±1":
+        error = -y * sigmoid(-y * z)
+    if mistake == "X @ error":
+        return loss, X @ error / len(y) + l2 * w, np.mean(error)
+    if mistake == "dot":
+        return loss, np.dot(X, error) / len(y) + l2 * w, np.mean(error)
+    if mistake == "grad penalty over n":
+        return loss, (X.T @ error + l2 * w) / len(y), np.mean(error)
     if mistake == "sign":
         error = -error
     if mistake == "sigma prime":
@@ -50,7 +64,12 @@ def scores_from_confusion(cm, mistake=None):
     f1 = 2 * tp / (2 * tp + fp + fn) if tp else 0.0
     if mistake == "mean f1":
         f1 = (precision + recall) / 2
+    if mistake == "0/0 is 1":
+        precision = tp / (tp + fp) if tp + fp else 1.0
+        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
     accuracy = tp / (tn + fp + fn + tp) if mistake == "accuracy" else (tp + tn) / (tn + fp + fn + tp)
+    if mistake == "percent":
+        return 100 * accuracy, 100 * precision, 100 * recall, 100 * f1
     return accuracy, precision, recall, f1
 
 
@@ -123,6 +142,14 @@ CH08 = [
     ("task2", lambda *a: loss_and_grad(*a, mistake="no l2 grad"), "FAIL", "l2 * w, is missing"),
     ("task2", lambda *a: loss_and_grad(*a, mistake="2 l2"), "FAIL", "the 2 cancels the 1/2"),
     ("task2", lambda *a: loss_and_grad(*a, mistake="sigma prime"), "FAIL", "no σ'(z) = p(1 - p) factor"),
+    ("task2", lambda *a: loss_and_grad(*a, mistake="no sigmoid"), "FAIL", "the sigmoid is missing: the error is p - y"),
+    ("task2", lambda *a: loss_and_grad(*a, mistake="minus"), "FAIL", "that is minus the cross-entropy"),
+    ("task2", lambda *a: loss_and_grad(*a, mistake="labels ±1"), "FAIL", "that is the loss for labels -1 and +1"),
+    ("task2", lambda *a: loss_and_grad(*a, mistake="gradient ±1"), "FAIL", "that is the gradient for labels -1 and +1"),
+    ("task2", lambda *a: loss_and_grad(*a, mistake="penalty over n"), "FAIL", "added to the mean loss, not divided"),
+    ("task2", lambda *a: loss_and_grad(*a, mistake="grad penalty over n"), "FAIL", "l2 * w is not divided by n"),
+    ("task2", lambda *a: loss_and_grad(*a, mistake="X @ error"), "FAIL", "dw = X.T @ (p - y) / n, shape (d,)"),
+    ("task2", lambda *a: loss_and_grad(*a, mistake="dot"), "FAIL", "The shapes of a matrix product do not fit"),
     ("task2", lambda *a: loss_and_grad(*a, mistake="db zero"), "FAIL", "the bias has its own gradient"),
     ("task2", lambda *a: loss_and_grad(*a, mistake="db l2"), "FAIL", "db = mean(p - y), without l2 * b"),
     ("task2", lambda *a: loss_and_grad(*a, mistake="db sum"), "FAIL", "db = mean(p - y), not the sum"),
@@ -133,6 +160,8 @@ CH08 = [
     ("task3", lambda cm: scores_from_confusion(cm, "class 0"), "FAIL", "those are the scores of class 0"),
     ("task3", lambda cm: scores_from_confusion(cm, "mean f1"), "FAIL", "F1 is the harmonic mean"),
     ("task3", lambda cm: scores_from_confusion(cm, "accuracy"), "FAIL", "accuracy counts both right cells"),
+    ("task3", lambda cm: scores_from_confusion(cm, "percent"), "FAIL", "not percentages"),
+    ("task3", lambda cm: scores_from_confusion(cm, "0/0 is 1"), "FAIL", "return 0.0 then, as scikit-learn"),
     ("task3", scores_dividing_by_zero, "FAIL", "raised ZeroDivisionError: division by zero. Nothing is predicted"),
     ("task3", scores_nan, "FAIL", "so precision is 0 / 0: return 0.0"),
     ("task4", roc_auc, "PASS", "7% of the pairs tied"),
@@ -146,6 +175,7 @@ CH08 = [
     ("task5", stub(5), "TODO", "not implemented yet"),
     ("task5", lambda w, b, mean, scale: (w * scale, b - np.sum(w * mean / scale)), "FAIL", "divide by the scale"),
     ("task5", lambda w, b, mean, scale: (w, b), "FAIL", "the standardised weights unchanged"),
+    ("task5", lambda w, b, mean, scale: (w / scale**2, b - np.sum(w * mean / scale)), "FAIL", "not by the variance"),
     ("task5", lambda w, b, mean, scale: (w / scale, b), "FAIL", "the bias changes too"),
     ("task5", lambda w, b, mean, scale: (w / scale, b + np.sum(w * mean / scale)), "FAIL", "subtract Σ w_j m_j / s_j"),
     ("task5", lambda w, b, mean, scale: (w / scale, b - np.sum(w * mean)), "FAIL", "divide each term by s_j too"),

@@ -73,7 +73,7 @@ def _armijo(f, x, g, lr, c, shrink, mistake=None):
     return alpha
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _basin_runs(lr, steps):
     """Task 4's start points (53 rows) and gdlab's gradient descent trace from each."""
     axis = np.linspace(-4.5, 4.5, 7)

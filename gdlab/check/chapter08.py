@@ -91,8 +91,14 @@ class ch08(Chapter):
         w0, b, l2 = np.array([-0.8, 0.7, 0.5]), -0.6, 0.1
         for w, l2, case in [(w0, l2, f"l2 = {l2}"), (400 * w0, 0.0, "w = 400 × (-0.8, 0.7, 0.5), |z| up to 1145")]:
             where = f"(n = {n}, {case})"
-            loss, dw, db = parts(call(loss_and_grad, w.copy(), b, X.copy(), y.copy(), l2), ("loss", "dw", "db"),
-                                  "loss_and_grad")
+            try:
+                answer = call(loss_and_grad, w.copy(), b, X.copy(), y.copy(), l2)
+            except Failed as failure:
+                if "matmul" not in str(failure) and "not aligned" not in str(failure):
+                    raise
+                fail(f"{failure}. The shapes of a matrix product do not fit: with X of shape (n, d) = {X.shape}, the "
+                     "scores are z = X @ w + b, shape (n,), and dw = X.T @ (p - y) / n, shape (d,).")
+            loss, dw, db = parts(answer, ("loss", "dw", "db"), "loss_and_grad")
             loss = number(loss, f"your loss {where}")
             z = X @ w + b
             p, p_no_bias = models.sigmoid(z), models.sigmoid(X @ w)
@@ -102,6 +108,11 @@ class ch08(Chapter):
                      "each term as np.logaddexp(0, z) - y * z, which equals -[y log p + (1 - y) log(1 - p)].")
             close(loss, models.logistic_loss(w, b, X, y, l2), f"your loss {where}", {
                 "divide by n: the loss is the mean over the rows, not the sum": terms.sum() + penalty,
+                "that is minus the cross-entropy: each term is log(1 + e^z) - y z, which is never negative":
+                    -terms.mean() + penalty,
+                "that is the loss for labels -1 and +1, log(1 + e^(-y z)); here y is 0 or 1, so each term is "
+                "log(1 + e^z) - y z": np.mean(np.logaddexp(0, -y * z)) + penalty,
+                "the penalty l2/2 ||w||² is added to the mean loss, not divided by n": terms.mean() + penalty / n,
                 "the penalty is l2/2 ||w||², with the 1/2": terms.mean() + 2 * penalty,
                 "the bias is not penalised: the penalty is l2/2 ||w||², without b²":
                     terms.mean() + l2 / 2 * (w @ w + b * b),
@@ -110,7 +121,12 @@ class ch08(Chapter):
                     np.mean(np.logaddexp(0, X @ w) - y * (X @ w)) + penalty,
             })
             close(dw, models.logistic_grad(w, b, X, y, l2)[0], f"your dw {where}", {
+                "the sigmoid is missing: the error is p - y with p = sigmoid(z), not z - y": X.T @ (z - y) / n + l2 * w,
                 "divide by n: the gradient of a mean is Xᵀ(p - y) / n": X.T @ (p - y) + l2 * w,
+                "the penalty's gradient l2 * w is not divided by n; only the data term is a mean":
+                    X.T @ (p - y) / n + l2 * w / n,
+                "that is the gradient for labels -1 and +1; here y is 0 or 1 and the error is p - y":
+                    X.T @ (-y * models.sigmoid(-y * z)) / n + l2 * w,
                 "the error is p - y; with y - p the data term points the wrong way": X.T @ (y - p) / n + l2 * w,
                 "the gradient of the penalty, l2 * w, is missing": X.T @ (p - y) / n,
                 "the derivative of l2/2 ||w||² is l2 * w (the 2 cancels the 1/2)": X.T @ (p - y) / n + 2 * l2 * w,
@@ -119,6 +135,7 @@ class ch08(Chapter):
                 "the bias is missing from the scores: z = X @ w + b": X.T @ (p_no_bias - y) / n + l2 * w,
             })
             close(number(db, f"your db {where}"), models.logistic_grad(w, b, X, y, l2)[1], f"your db {where}", {
+                "the sigmoid is missing: db = mean(p - y) with p = sigmoid(z), not mean(z - y)": np.mean(z - y),
                 "db is not zero: the bias has its own gradient, mean(p - y)": 0.0,
                 "the bias is not penalised: db = mean(p - y), without l2 * b": np.mean(p - y) + l2 * b,
                 "divide by n: db = mean(p - y), not the sum": np.sum(p - y),
@@ -152,6 +169,9 @@ class ch08(Chapter):
                 "F1 is the harmonic mean 2PR / (P + R), not the average (P + R) / 2":
                     [accuracy, precision, recall, (precision + recall) / 2],
                 "accuracy counts both right cells: (TN + TP) / n": [cm[1][1] / len(y_true), precision, recall, f1],
+                "return fractions between 0 and 1, not percentages": [100 * v for v in expected],
+                "nothing is predicted positive here, so precision is 0 / 0: return 0.0 then, as scikit-learn and "
+                "gdlab.metrics do, not 1.0": [accuracy, 1.0 if not cm[0][1] + cm[1][1] else precision, recall, f1],
             })
         return "matches gdlab.metrics (and so scikit-learn) on 3 matrices, one with no predicted positive."
 
@@ -194,6 +214,7 @@ class ch08(Chapter):
         close(w_orig, expected_w, "your weights on the original scale", {
             "divide by the scale, w_j / s_j: one year of age is 1/s_j of a standard deviation": w * scale,
             "those are the standardised weights unchanged; divide each by its s_j": w,
+            "divide by the standard deviation s_j, not by the variance s_j²": w / scale**2,
         })
         close(b_orig, expected_b, "your bias on the original scale", {
             "the bias changes too: the centring moved each score by -Σ w_j m_j / s_j": b,
