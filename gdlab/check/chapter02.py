@@ -2,7 +2,17 @@
 import numpy as np
 
 from gdlab import descent
-from gdlab.check.core import Chapter, as_array, near, show, call, close, fail, number
+from gdlab.check.core import (
+    Chapter,
+    Failed,
+    as_array,
+    call,
+    close,
+    fail,
+    near,
+    number,
+    show,
+)
 from gdlab.functions import Quadratic
 
 _Q2 = Quadratic([[3.0, 1.0], [1.0, 2.0]], [1.0, 0.0])
@@ -14,10 +24,10 @@ def _rotated(L, mu):
     return Quadratic(R @ np.diag([L, mu]) @ R.T)
 
 
-def _descend(grad, x0, lr, steps, sign=-1.0):
+def _descend(grad, x0, lr, steps, sign=-1.0, frozen=False):
     xs = [np.array(x0, dtype=float)]
     for _ in range(steps):
-        xs.append(xs[-1] + sign * lr * grad(xs[-1]))
+        xs.append(xs[-1] + sign * lr * grad(xs[0] if frozen else xs[-1]))
     return np.array(xs)
 
 
@@ -25,6 +35,17 @@ def _outcome(trace):
     return {"converged": f"converges in {trace.steps} steps",
             "diverged": f"diverges (step {trace.steps})",
             "max_steps": f"has not converged after {trace.steps} steps"}[trace.status]
+
+
+def _steps_by(norm, grad, x0, lr, tol, max_steps):
+    """Updates until norm(grad(x)) <= tol for another norm than the Euclidean one (None if never)."""
+    x = np.array(x0, dtype=float)
+    for k in range(max_steps + 1):
+        g = grad(x)
+        if norm(g) <= tol:
+            return k
+        x = x - lr * g
+    return None
 
 
 def _steps(q, x0, lr, tol=1e-6, max_steps=10_000):
@@ -50,6 +71,8 @@ class ch02(Chapter):
             "you returned only the last point; return every iterate, stacked: np.array(xs)": right[-1],
             "every row is the same point: x changed in place after you stored it; store x.copy() "
             "or write x = x - lr * g": np.tile(right[-1], (steps + 1, 1)),
+            "every step uses the gradient at x0; evaluate it at the current point, grad(x)":
+                _descend(_Q2.grad, x0, lr, steps, frozen=True),
         })
         if not np.array_equal(given, x0):
             fail("your function changed the caller's x0 in place; start from x = np.array(x0, dtype=float).")
@@ -57,9 +80,12 @@ class ch02(Chapter):
 
     def task2(steps_to_tolerance):
         "a stopping criterion"
+        exactly = _steps(_Q2, np.array([2.0, -1.0]), 0.3)
         cases = [  # (x0, lr, max_steps, why None would be right)
             (np.array([2.0, -1.0]), 0.3, 10_000, None),
             (_Q2.minima[0], 0.3, 10_000, None),
+            (np.array([2.0, -1.0]), 0.3, exactly, None),
+            (np.array([2.0, -1.0]), 0.3, exactly - 1, f"it needs {exactly} updates, one more than max_steps"),
             (np.array([2.0, -1.0]), 0.6, 10_000, "lr = 0.6 > 2/L diverges"),
             (np.array([2.0, -1.0]), 1e-4, 50, "lr = 1e-4 is far too slow to reach tol in 50 steps"),
         ]
@@ -71,7 +97,13 @@ class ch02(Chapter):
                 if got is not None:
                     fail(f"{where}: you returned {got!r}; {why}, so return None.")
                 continue
+            if got is None and max_steps == expected:
+                fail(f"{where}: you returned None, but the gradient reaches tol after exactly max_steps = "
+                     f"{max_steps} updates; check the point after the last update too (range(max_steps + 1)).")
             got = number(got, f"your step count {where}")
+            if got != expected and got == _steps_by(lambda g: g @ g, _Q2.grad, x0, lr, 1e-6, max_steps):
+                fail(f"{where}: you returned {got:.0f}, expected {expected}: compare the norm ||g|| = "
+                     "np.linalg.norm(g) with tol, not its square.")
             if got == expected + 1:
                 fail(f"{where}: {got:.0f} is one too many; count updates, not gradient evaluations "
                      "(if x0 already has ||grad|| <= tol the answer is 0).")
@@ -83,13 +115,23 @@ class ch02(Chapter):
 
     def task3(largest_stable_lr):
         "the largest stable learning rate"
-        for A in (_Q2.A, np.array([[4.0, 1.0, 0.0], [1.0, 3.0, 1.0], [0.0, 1.0, 2.0]])):
-            eig = np.linalg.eigvalsh(A)
+        matrices = (_Q2.A, np.array([[4.0, 1.0, 0.0], [1.0, 3.0, 1.0], [0.0, 1.0, 2.0]]),
+                    np.array([[2.0, 1.0], [1.0, 5.0]]), np.diag([3.0, 1.0, 5.0]))
+        for A in matrices:
+            eig, unsorted = np.linalg.eigvalsh(A), np.linalg.eigvals(A).real
+            not_sorted = (f"np.linalg.eigvals does not sort its eigenvalues (here it returns {show(unsorted)}); take "
+                          "the largest, or use np.linalg.eigvalsh, which sorts them in ascending order: eigvalsh(A)[-1]")
             close(call(largest_stable_lr, A.copy()), 2 / eig[-1], f"your lr for A = {A.tolist()}", {
-                "1/L guarantees that the loss decreases every step, but GD still converges up to 2/L": 1 / eig[-1],
-                "that is 2/μ, from the smallest eigenvalue; the bound comes from the largest, L": 2 / eig[0],
+                "that is 1/L, the step with the largest guaranteed decrease per step; every lr below 2/L also "
+                "lowers the loss and converges, so the largest stable lr is 2/L": 1 / eig[-1],
+                f"that is 2/μ, from the smallest eigenvalue; the bound comes from the largest, L. {not_sorted}": 2 / eig[0],
+                f"that is 2/λ for an eigenvalue that is not the largest. {not_sorted}": 2 / np.median(eig),
                 "use the largest eigenvalue of A, not its largest diagonal entry": 2 / A.diagonal().max(),
+                "np.linalg.norm(A) is the Frobenius norm, the root of the sum of all squared entries, larger than L; "
+                "use the largest eigenvalue": 2 / np.linalg.norm(A),
+                "the trace is the sum of all the eigenvalues; the bound uses only the largest": 2 / np.trace(A),
                 "that is L itself; the bound is 2/L": eig[-1],
+                "that is L/2; the bound is 2/L": eig[-1] / 2,
             })
         lr_max = 2 / _Q2.L
         below, above = (descent.gradient_descent(_Q2, _Q2.grad, [2.0, -1.0], c * lr_max, steps=5000, tol=1e-6)
@@ -104,7 +146,13 @@ class ch02(Chapter):
         steps = [_steps(q, x0, lr) for lr in lrs]
         done = [k for k, s in enumerate(steps) if s is not None]
         best = min(done, key=lambda k: steps[k])
-        got = number(call(fastest_lr, q.grad, x0.copy(), lrs.copy()), "your fastest lr")
+        try:
+            got = number(call(fastest_lr, q.grad, x0.copy(), lrs.copy()), "your fastest lr")
+        except Failed as failure:
+            if "NoneType" in str(failure):
+                fail(f"{failure}: steps_to_tolerance returns None for a learning rate that never reaches tol; "
+                     "skip those runs before taking the fewest steps.")
+            raise
         match = np.isclose(lrs, got, rtol=1e-9, atol=0)
         if not match.any():
             fail(f"{got:g} is not one of lrs; return the learning rate itself, not its step count or index.")
@@ -128,7 +176,11 @@ class ch02(Chapter):
         X = np.column_stack([rng.uniform(18, 70, n), rng.normal(50_000, 15_000, n), rng.integers(8, 21, n)])
         y = X @ np.array([0.02, 3e-5, 0.1]) + rng.normal(0, 0.1, n)
         mean, std = X.mean(axis=0), X.std(axis=0)
-        got = as_array(call(standardize, X.copy()), "your standardised X")
+        given = X.copy()
+        got = as_array(call(standardize, given), "your standardised X")
+        if not np.array_equal(given, X):
+            fail("your function changed the caller's X in place (X -= ... or X /= ...); the raw features are still "
+                 "needed: return a new array, (X - mean) / std.")
         with_ddof1 = (X - mean) / X.std(axis=0, ddof=1)  # the sample std is fine too
         Z = close(got, with_ddof1 if near(got, with_ddof1, 1e-6, 1e-9) else (X - mean) / std, "your standardised X", {
             "you standardised each row; standardise each column (axis=0)":
@@ -139,6 +191,11 @@ class ch02(Chapter):
             "that is min-max scaling; here each column should get mean 0 and standard deviation 1":
                 (X - X.min(axis=0)) / (X.max(axis=0) - X.min(axis=0)),
             "now divide each column by its standard deviation": X - mean,
+            "subtract each column's own mean (X.mean(axis=0)), not the mean of the whole matrix": (X - X.mean()) / std,
+            "divide by the standard deviation of each column, not by its range (max - min)":
+                (X - mean) / (X.max(axis=0) - X.min(axis=0)),
+            "divide by the standard deviation, not by the column's norm (which is √n times larger once centred)":
+                (X - mean) / np.linalg.norm(X - mean, axis=0),
         })
         report = []
         for features in (X, Z):
