@@ -1,24 +1,43 @@
-"""Gradient descent (fixed step or backtracking line search), Newton's method, and a runner for any gdlab
-optimizer, each returning a Trace."""
+"""Descent runners, each returning a Trace: gradient descent (fixed step or backtracking line search), Newton's
+method, any gdlab optimizer (`minimize`), and mini-batch descent on a linear regression; with the rate of
+heavy-ball momentum on a quadratic.
+
+Every runner stops at the same divergence rule, `diverged`, and says how a run ended in `Trace.status`.
+"""
+import math
 from dataclasses import dataclass
 
 import numpy as np
 
 from gdlab._validate import as_point, count, non_negative, positive, strictly_between_0_and_1
+from gdlab.data import minibatches
+from gdlab.models import LinearRegressionObjective, mse_grad
 
-__all__ = ["Trace", "gradient_descent", "minimize", "newton", "backtracking_descent"]
+__all__ = ["Trace", "diverged", "gradient_descent", "minimize", "newton", "backtracking_descent",
+           "minibatch_descent", "heavy_ball_rate"]
 
-EXPLOSION = 1e12  # a loss this many times larger than where it started counts as diverged
+EXPLOSION = 1e12  # a loss this many times larger than where it started (and than 1) counts as diverged
 
 
-@dataclass(repr=False)
+def diverged(loss, start_loss):
+    """The divergence rule of every gdlab runner: True where `loss` is not finite, or more than EXPLOSION
+    times larger than max(1, |start_loss|). `loss` may be one number or an array of losses."""
+    limit = EXPLOSION * max(1.0, abs(start_loss)) if math.isfinite(start_loss) else EXPLOSION
+    return ~(np.abs(loss) <= limit)  # `~(<=)` also catches NaN
+
+
+@dataclass(repr=False, eq=False)
 class Trace:
-    """What a descent run did: every point visited, its loss and gradient norm, and how it ended."""
+    """What a descent run did: every point visited, its loss and gradient norm, and how it ended.
+
+    Read `status` ("converged", "diverged" or "max_steps") to know how it ended; `message` says the same
+    for a person. Two Traces are equal (==) when they hold the same points, losses, gradient norms and status.
+    """
 
     xs: np.ndarray
     losses: np.ndarray
     grad_norms: np.ndarray
-    status: str  # "converged", "diverged" or "max_steps"
+    status: str
     message: str
 
     @property
@@ -34,6 +53,15 @@ class Trace:
     def loss(self):
         return float(self.losses[-1])
 
+    def __eq__(self, other):
+        if not isinstance(other, Trace):
+            return NotImplemented
+        return self.status == other.status and all(
+            np.array_equal(a, b, equal_nan=True) for a, b in ((self.xs, other.xs), (self.losses, other.losses),
+                                                               (self.grad_norms, other.grad_norms)))
+
+    __hash__ = None  # it holds arrays, which can change
+
     def __repr__(self):
         return f"Trace({self.message})"
 
@@ -46,21 +74,24 @@ def gradient_descent(f, grad, x0, lr, steps=1000, tol=1e-8):
 
 def _run(f, grad, x0, update, steps, tol, advice):
     """Iterate x = update(x, grad(x)) and record a Trace; shared by every descent method."""
-    x = as_point(x0, "x0")
+    x = as_point(x0, "x0", getattr(f, "dim", None))
     steps = count(steps, "steps")
     tol = non_negative(tol, "tol")
     xs, losses, grad_norms = [], [], []
     status = "max_steps"
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         for k in range(steps + 1):
-            loss, g = float(f(x)), np.asarray(grad(x), dtype=float)
+            loss, g = f(x), grad(x)
+            if k == 0:
+                _check_first_call(loss, g, x)
+            loss, g = float(loss), np.asarray(g, dtype=float)
             if g.shape != x.shape:
-                raise ValueError(f"grad(x) must have the shape of x0, {x.shape}; got {g.shape}")
-            g_norm = float(np.linalg.norm(g))
+                raise ValueError(f"grad(x) must have the shape of x0, {x.shape}; got {g.shape} at step {k}")
+            g_norm = math.sqrt(g @ g) if g.ndim == 1 else float(np.linalg.norm(g))
             xs.append(x.copy())
             losses.append(loss)
             grad_norms.append(g_norm)
-            if not np.isfinite(loss) or not np.isfinite(g_norm) or abs(loss) > EXPLOSION * max(1.0, abs(losses[0])):
+            if diverged(loss, losses[0]) or not math.isfinite(g_norm):
                 status = "diverged"
                 break
             if g_norm <= tol:
@@ -77,17 +108,35 @@ def _run(f, grad, x0, update, steps, tol, advice):
     return Trace(np.array(xs), np.array(losses), np.array(grad_norms), status, message)
 
 
+def _check_first_call(value, g, x0):
+    """Clear errors for the usual mix-ups, from f(x0) and grad(x0): f and grad swapped, a missing `return`."""
+    if value is None or g is None:
+        raise TypeError(f"{'f' if value is None else 'grad'}(x0) returned None: did you forget `return`?")
+    if np.ndim(value) != 0:
+        swapped = " (are f and grad swapped? the order is f, grad, x0)" if np.ndim(g) == 0 else ""
+        raise TypeError(f"f(x0) must return one number, the loss; got an array of shape {np.shape(value)}{swapped}")
+    if np.shape(g) != x0.shape:
+        raise ValueError(f"grad(x0) must return an array of the shape of x0, {x0.shape}; got {np.shape(g)}")
+
+
 def minimize(f, grad, x0, optimizer, steps=1000, tol=1e-8):
     """Run a gdlab.optim optimizer, x = optimizer.step(x, grad(x)), from x0; same stopping rules and Trace.
 
     The optimizer's state is reset first, so every call starts afresh (its hyperparameters are kept):
         minimize(rosenbrock, rosenbrock.grad, [-1.0, 1.0], gdlab.optim.Adam(lr=0.01), steps=5000)
     """
+    _check_optimizer(optimizer)
+    optimizer.reset()
+    return _run(f, grad, x0, optimizer.step, steps, tol, advice=f"try a smaller learning rate than lr={optimizer.lr:g}")
+
+
+def _check_optimizer(optimizer):
+    if isinstance(optimizer, type):
+        raise TypeError(f"optimizer must be an optimizer object, not the class {optimizer.__name__}: "
+                        f"make one with its settings, e.g. {optimizer.__name__}(lr=0.01)")
     if not (callable(getattr(optimizer, "step", None)) and callable(getattr(optimizer, "reset", None))):
         raise TypeError("optimizer must be a gdlab.optim optimizer such as Adam(lr=0.01), "
                         f"got {type(optimizer).__name__}")
-    optimizer.reset()
-    return _run(f, grad, x0, optimizer.step, steps, tol, advice=f"try a smaller learning rate than lr={optimizer.lr:g}")
 
 
 def newton(f, grad, hessian, x0, steps=100, tol=1e-8):
@@ -128,3 +177,59 @@ def backtracking_descent(f, grad, x0, lr=1.0, steps=1000, tol=1e-8, c=1e-4, shri
 
     return _run(f, grad, x0, armijo_step, steps, tol, advice="the loss fell without bound: is f bounded below?")
 
+
+def minibatch_descent(X, y, optimizer, batch_size, epochs, seed=0, scheduler=None):
+    """Mini-batch descent on the MSE of a linear model, theta = [w, b], from zero (chapter 03's loop).
+
+    Each epoch visits the rows in a new order (data.minibatches with one generator seeded by `seed`); each
+    batch gives one step theta = optimizer.step(theta, gradient of models.mse_loss on the batch);
+    scheduler.step(), if given, ends each epoch. Returns a Trace with one row per update: xs[k] is theta
+    after k updates, losses[k] and grad_norms[k] the MSE and its gradient's norm on all the data there.
+    status is "diverged" (at the first update where `diverged` holds) or "max_steps" (every epoch ran).
+    The optimizer is reset first; a scheduler must be a fresh one, built on this optimizer.
+    """
+    _check_optimizer(optimizer)
+    objective = LinearRegressionObjective(X, y)
+    epochs = count(epochs, "epochs")
+    rng = np.random.default_rng(count(seed, "seed"))
+    theta = np.zeros(objective.dim)
+    thetas, losses = [theta.copy()], objective(theta[:, None])
+    status = "max_steps"
+    optimizer.reset()
+    with np.errstate(over="ignore", invalid="ignore"):
+        for epoch in range(1, epochs + 1):
+            first = len(thetas)
+            for X_batch, y_batch in minibatches(objective.X, objective.y, batch_size, rng):
+                dw, db = mse_grad(theta[:-1], theta[-1], X_batch, y_batch)
+                theta = optimizer.step(theta, np.append(dw, db))
+                thetas.append(theta.copy())
+            losses = np.append(losses, objective(np.array(thetas[first:]).T))  # the epoch's updates at once
+            bad = np.flatnonzero(diverged(losses, losses[0]))
+            if len(bad):
+                status, thetas, losses = "diverged", thetas[: bad[0] + 1], losses[: bad[0] + 1]
+                break
+            if scheduler is not None:
+                scheduler.step()
+        xs = np.array(thetas)
+        grad_norms = np.linalg.norm(objective.grad(xs.T), axis=0)
+    k = len(xs) - 1
+    message = {
+        "diverged": f"diverged at update {k} (epoch {epoch}): loss {losses[-1]:.3g}; "
+                    "try a smaller learning rate or a larger batch",
+        "max_steps": f"stopped after {k} updates ({epochs} epochs, max_steps): loss {losses[-1]:.6g}",
+    }[status]
+    return Trace(xs, losses, grad_norms, status, message)
+
+
+def heavy_ball_rate(lr, momentum, eigenvalue):
+    """Per-step contraction of heavy-ball momentum along one eigendirection (eigenvalue) of a quadratic.
+
+    The error along it follows e_{k+1} = (1 + momentum - lr * eigenvalue) e_k - momentum e_{k-1}, so it shrinks
+    by the larger |root| of z^2 - a z + momentum, a = 1 + momentum - lr * eigenvalue: the spectral radius of
+    [[a, -momentum], [1, 0]] (Polyak 1964; Goh, "Why Momentum Really Works", 2017). Above 1 the run diverges.
+    """
+    a = 1 + momentum - lr * eigenvalue
+    discriminant = a * a - 4 * momentum
+    if discriminant < 0:  # complex roots of modulus sqrt(momentum): the error spirals
+        return math.sqrt(momentum)
+    return (abs(a) + math.sqrt(discriminant)) / 2

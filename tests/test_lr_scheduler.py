@@ -272,3 +272,33 @@ def test_bad_input_names_the_parameter_and_range(build, error, message):
 def test_bad_optimizer_or_composition(build, error, message):
     with pytest.raises(error, match=message):
         build(SGD(0.1, momentum=0.9))
+
+
+@pytest.mark.parametrize("name", list(lr_scheduler.SCHEDULES))
+def test_course_schedules_by_name(name):
+    built = {
+        "constant": lambda o: lr_scheduler.LambdaLR(o, lambda t: 1.0),
+        "step": lambda o: lr_scheduler.StepLR(o, step_size=4, gamma=0.3),
+        "exponential": lambda o: lr_scheduler.ExponentialLR(o, gamma=0.3),
+        "cosine": lambda o: lr_scheduler.CosineAnnealingLR(o, T_max=12),
+        "warm-up + cosine": lambda o: lr_scheduler.SequentialLR(o, [
+            lr_scheduler.LinearLR(o, start_factor=0.01, total_iters=3),
+            lr_scheduler.CosineAnnealingLR(o, T_max=9)], milestones=[3]),
+        "one-cycle": lambda o: lr_scheduler.OneCycleLR(o, max_lr=0.2, total_steps=12, pct_start=3 / 12,
+                                                       cycle_momentum=False),
+    }[name]
+    curves = []
+    for make in (built, lambda o: lr_scheduler.make_scheduler(name, o, 12, gamma=0.3, step_size=4, warmup=3)):
+        opt = SGD(lr=0.2)
+        scheduler, lrs = make(opt), []
+        for _ in range(12):
+            lrs.append(opt.lr)
+            scheduler.step()
+        curves.append(lrs)
+    assert curves[0] == curves[1]
+    assert curves[1][0] <= 0.2 and max(curves[1]) == pytest.approx(0.2)
+
+
+def test_course_schedule_names_are_checked():
+    with pytest.raises(ValueError, match="name must be one of 'constant', 'step'"):
+        lr_scheduler.make_scheduler("linear", SGD(lr=0.1), 10)

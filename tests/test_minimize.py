@@ -53,3 +53,9 @@ def test_every_call_starts_afresh_and_x0_is_left_alone():
 def test_not_an_optimizer_raises():
     with pytest.raises(TypeError, match=r"optimizer must be a gdlab.optim optimizer such as Adam\(lr=0.01\), got"):
         minimize(booth, booth.grad, [0.0, 0.0], 0.1)
+
+
+def test_an_optimizer_class_instead_of_an_object_says_what_to_do():
+    with pytest.raises(TypeError, match=r"optimizer must be an optimizer object, not the class Adam: make one with "
+                                        r"its settings, e.g. Adam\(lr=0.01\)"):
+        minimize(booth, booth.grad, [0.0, 0.0], optim.Adam)

@@ -8,7 +8,7 @@ from gdlab.data import StandardScaler, linear_regression, purchase
 from gdlab.descent import gradient_descent
 from gdlab.gradients import gradient_check, numerical_gradient
 from gdlab.models import (
-    LinearRegressionObjective, LogisticObjective, logistic_grad, logistic_loss, mse_grad, mse_loss,
+    LinearRegressionObjective, LogisticObjective, design_matrix, logistic_grad, logistic_loss, mse_grad, mse_loss,
     predict_proba, sigmoid,
 )
 
@@ -75,11 +75,24 @@ def test_stacked_points_evaluate_like_single_points():
     ds = linear_regression(n=40, seed=2)
     objective = LinearRegressionObjective(ds.X, ds.y)
     grid = np.stack(np.meshgrid(np.linspace(-2, 2, 4), np.linspace(-1, 1, 3)))
-    values = objective(grid)
-    assert values.shape == (3, 4)
-    assert values[2, 1] == objective(grid[:, 2, 1])
+    values, grads = objective(grid), objective.grad(grid)
+    assert values.shape == (3, 4) and grads.shape == (2, 3, 4)
+    for i, j in np.ndindex(3, 4):
+        assert values[i, j] == pytest.approx(objective(grid[:, i, j]), rel=1e-13, abs=0)
+        np.testing.assert_allclose(grads[:, i, j], objective.grad(grid[:, i, j]), rtol=1e-12, atol=1e-13)
+    assert objective(objective.minima[0][:, None])[0] == objective.f_min  # f - f* is exactly 0 at the fit
+    logistic = LogisticObjective(ds.X, (ds.y > 0).astype(int), l2=0.3)
+    np.testing.assert_allclose(logistic(grid)[2, 1], logistic(grid[:, 2, 1]), rtol=1e-13)
     with pytest.raises(ValueError, match="theta must be one point"):
-        objective.grad(grid)
+        logistic.grad(grid)
+
+
+def test_design_matrix_appends_a_column_of_ones():
+    X = np.arange(6.0).reshape(3, 2)
+    Z = design_matrix(X)
+    np.testing.assert_array_equal(Z, [[0, 1, 1], [2, 3, 1], [4, 5, 1]])
+    w, b = np.array([0.5, -2.0]), 0.25
+    np.testing.assert_array_equal(Z @ np.append(w, b), X @ w + b)
 
 
 def test_sigmoid_and_logistic_loss_are_stable_for_huge_logits():

@@ -4,7 +4,7 @@
     opt = Adam(lr=0.01)
     x = opt.step(x, grad(x))      # one array, or lists: params = opt.step(params, grads)
 
-Also learning-rate schedules (`gdlab.optim.lr_scheduler`, named like torch.optim.lr_scheduler)
+`OPTIMIZERS` maps the name of each optimizer to its class. Also learning-rate schedules (`gdlab.optim.lr_scheduler`, named like torch.optim.lr_scheduler)
 and gradient clipping (`clip_grad_norm`, `clip_grad_value`).
 """
 from gdlab.optim import lr_scheduler
@@ -18,4 +18,14 @@ from gdlab.optim.rmsprop import RMSprop
 from gdlab.optim.sgd import SGD
 
 __all__ = ["Optimizer", "SGD", "Adagrad", "RMSprop", "Adadelta", "Adam", "AdamW", "NAdam",
-           "clip_grad_norm", "clip_grad_value", "lr_scheduler"]
+           "clip_grad_norm", "clip_grad_value", "lr_scheduler", "OPTIMIZERS"]
+
+
+
+def _optimizers():
+    """name -> class of every optimizer in __all__, in its order: what tests, benchmarks and explorers iterate over."""
+    named = {name: globals().get(name) for name in __all__}
+    return {name: c for name, c in named.items() if isinstance(c, type) and issubclass(c, Optimizer) and c is not Optimizer}
+
+
+OPTIMIZERS = _optimizers()

@@ -19,7 +19,7 @@ from bisect import bisect_right
 from gdlab._validate import as_real, count, fraction, in_unit_interval, non_negative, one_of, positive
 
 __all__ = ["LRScheduler", "StepLR", "ExponentialLR", "CosineAnnealingLR", "LinearLR", "LambdaLR",
-           "OneCycleLR", "SequentialLR"]
+           "OneCycleLR", "SequentialLR", "SCHEDULES", "make_scheduler"]
 
 
 def _check_optimizer(optimizer):
@@ -251,3 +251,29 @@ class SequentialLR(LRScheduler):
         else:
             scheduler.step()
         self._last_lr = scheduler.get_last_lr()
+
+
+# The course's schedules (chapter 06), each stepped once per epoch: name -> the settings it uses.
+SCHEDULES = {"constant": (), "step": ("gamma", "step_size"), "exponential": ("gamma",), "cosine": (),
+             "warm-up + cosine": ("warmup",), "one-cycle": ("warmup",)}
+
+
+def make_scheduler(name, optimizer, epochs, gamma=0.5, step_size=10, warmup=5):
+    """The scheduler of the course schedule `name` (a key of SCHEDULES) for `epochs` epochs, on `optimizer`,
+    whose lr is the peak. Only the settings SCHEDULES lists for `name` are used; warmup counts epochs."""
+    name = one_of(name, "name", tuple(SCHEDULES))
+    epochs = count(epochs, "epochs", minimum=2)
+    warmup = min(count(warmup, "warmup", minimum=1), epochs - 1)
+    if name == "constant":
+        return LambdaLR(optimizer, lambda t: 1.0)
+    if name == "step":
+        return StepLR(optimizer, step_size=step_size, gamma=gamma)
+    if name == "exponential":
+        return ExponentialLR(optimizer, gamma=gamma)
+    if name == "cosine":
+        return CosineAnnealingLR(optimizer, T_max=epochs)
+    if name == "warm-up + cosine":
+        return SequentialLR(optimizer, [LinearLR(optimizer, start_factor=0.01, total_iters=warmup),
+                                        CosineAnnealingLR(optimizer, T_max=epochs - warmup)], milestones=[warmup])
+    return OneCycleLR(optimizer, max_lr=optimizer.lr, total_steps=epochs, pct_start=warmup / epochs,
+                      cycle_momentum=False)
