@@ -1,7 +1,7 @@
 """Checks for exercises/06_schedules_clipping_regularization.ipynb."""
 import numpy as np
 
-from gdlab.check.core import Chapter, as_array, show, call, close, fail, number
+from gdlab.check.core import Chapter, as_array, call, close, fail, number, show
 from gdlab.data import linear_regression, minibatches
 from gdlab.models import LinearRegressionObjective, mse_grad
 from gdlab.optim import SGD, clip_grad_norm, lr_scheduler
