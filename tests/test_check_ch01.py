@@ -95,6 +95,7 @@ CH01 = [
     ("task2", lambda A, b, x: 2 * A @ x - b, "FAIL", "forgot the ½"),
     ("task2", lambda A, b, x: A @ x + b, "FAIL", "the gradient of -bᵀx is -b"),
     ("task2", lambda A, b, x: (A @ x - b)[:, None], "FAIL", "has shape (2, 1), expected (2,)"),
+    ("task2", lambda A, b, x: A * x - b, "FAIL", "the matrix product is A @ x"),
     ("task3", lambda X, y, w: 2 / len(y) * X.T @ (X @ w - y), "PASS", "matches"),
     ("task3", lambda X, y, w: X.T @ (X @ w - y) / len(y), "FAIL", "the 2 from the square is missing"),
     ("task3", lambda X, y, w: 2 * X.T @ (X @ w - y), "FAIL", "the mean divides it by n"),

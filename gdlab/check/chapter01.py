@@ -60,6 +60,8 @@ class ch01(Chapter):
                 "the ½ should cancel: differentiating xᵀAx gives 2 A x, times ½ is A x": 0.5 * A @ x - b,
                 "the gradient of -bᵀx is -b, not +b": A @ x + b,
                 "the linear term -bᵀx is missing; its gradient is -b": A @ x,
+                "A * x multiplies entry by entry (broadcasting gives a (d, d) array); the matrix product is A @ x":
+                    A * x - b,
             })
         return "∇f(x) = A x - b, checked on a 2-D and a 3-D quadratic."
 
