@@ -1,9 +1,11 @@
 """gdlab.check.ch03: right answers PASS, untouched tasks TODO, and planted mistakes FAIL with the right hint."""
 import numpy as np
 import pytest
-from conftest import assert_reports, stub
 
+from conftest import assert_reports, stub
 from gdlab import check
+from gdlab.data import minibatches
+from gdlab.models import mse_grad, mse_loss
 
 
 def epoch_batches(n, batch_size, rng, mistake=None):
@@ -19,6 +21,10 @@ def epoch_batches(n, batch_size, rng, mistake=None):
         order = rng.permutation(n).astype(float if mistake == "floats" else int)
     if mistake == "array_split":
         return np.array_split(order, batch_size)
+    if mistake == "reshape":
+        return list(order.reshape(-1, batch_size))
+    if mistake == "split":
+        return np.split(order, n // batch_size)
     stop = n - n % batch_size if mistake == "drop last" else n
     return [order[start:start + batch_size] for start in range(0, stop, batch_size)]
 
@@ -38,8 +44,9 @@ def mse_grad_rows(w, b, X, y):
 
 def vectorised(w, b, X, y, mistake=None):
     r = (X @ w - y if mistake == "no bias" else X @ w + b - y) * (-1 if mistake == "sign" else 1)
-    dw = 2 * X.T @ r / len(y)
-    dw = {"no 2": dw / 2, "sum": dw * len(y), "per row": 2 * X * r[:, None]}.get(mistake, dw)
+    dw = 2 * (X @ r if mistake == "X @ r" else X.T @ r) / len(y)
+    dw = {"no 2": dw / 2, "sum": dw * len(y), "per row": 2 * X * r[:, None],
+          "/ d": dw * len(y) / len(w)}.get(mistake, dw)
     db = {"db no 2": r.mean(), "db sum": 2 * r.sum()}.get(mistake, 2 * r.mean())
     return dw, db
 
@@ -75,22 +82,53 @@ def train(X, y, batch_size, lr, epochs, seed=0, mistake=None):
                 losses.append(np.mean((X @ w + b - y) ** 2))
         if mistake != "per update":
             losses.append(np.mean((X @ w + b - y) ** 2))
-    return w, b, losses[1:] if mistake == "no start" else losses
+    return w, b, losses[1:] if mistake == "no start" else losses[:-1] if mistake == "no end" else losses
 
 
-def noise_floor(X, y, f_star, lr, batch_size, mistake=None, train=train):
+def train_with_minibatches(X, y, batch_size, lr, epochs, seed=0, mistake=None):
+    """The same loop with gdlab.data.minibatches, and the mistakes a learner makes with it."""
+    rng = np.random.default_rng(seed)
+    w, b = np.zeros(X.shape[1]), 0.0
+    losses = [mse_loss(w, b, X, y)]
+    for _ in range(epochs):
+        if mistake == "seed to minibatches":
+            batches = minibatches(X, y, batch_size, seed)
+        elif mistake == "no rng":
+            batches = minibatches(X, y, batch_size)
+        else:
+            batches = minibatches(X, y, batch_size, rng)
+        batch_losses = []
+        for X_batch, y_batch in batches:
+            dw, db = mse_grad(w, b, *((X, y) if mistake == "full gradient" else (X_batch, y_batch)))
+            batch_losses.append(mse_loss(w, b, X_batch, y_batch))
+            w, b = w - lr * dw, b - lr * db
+        losses.append({"last batch": batch_losses[-1], "last batch after": mse_loss(w, b, X_batch, y_batch),
+                       "mean of batches": np.mean(batch_losses)}.get(mistake, mse_loss(w, b, X, y)))
+    return w, b, losses
+
+
+def noise_floor(X, y, f_star, lr, batch_size, mistake=None):
+    """Mean excess loss after every update of the second half of 20 epochs."""
+    epochs, rng = 20, np.random.default_rng(0)
+    w, b = np.zeros(X.shape[1]), 0.0
+    excess = []
+    for epoch in range(epochs):
+        for X_batch, y_batch in minibatches(X, y, batch_size, rng):
+            dw, db = mse_grad(w, b, X_batch, y_batch)
+            w, b = w - lr * dw, b - lr * db
+            if mistake == "from the start" or epoch >= epochs // 2:
+                excess.append(mse_loss(w, b, X, y) - f_star)
+    return {"loss": np.mean(excess) + f_star, "reversed": -np.mean(excess)}.get(mistake, np.mean(excess))
+
+
+def noise_floor_per_epoch(X, y, f_star, lr, batch_size, train=train):
+    """The same with Task 4's train: one sample per epoch, noisier, but a measurement all the same."""
     epochs = 20
     w, b, losses = train(X, y, batch_size, lr, epochs)
-    if mistake == "loss":
-        return np.mean(losses[epochs // 2:])
-    if mistake == "from the start":
-        return np.mean(losses) - f_star
-    if mistake == "reversed":
-        return f_star - np.mean(losses[epochs // 2:])
     return np.mean(losses[epochs // 2:]) - f_star
 
 
-def raise_value_error(*args):
+def raise_value_error(*_):
     raise ValueError("boom")
 
 
@@ -104,6 +142,8 @@ CH03 = [
     ("task1", lambda n, b, rng: epoch_batches(n, b, rng, "global"), "FAIL", "not with np.random's global"),
     ("task1", lambda n, b, rng: epoch_batches(n, b, rng, "array_split"), "FAIL", "makes batch_size batches"),
     ("task1", lambda n, b, rng: epoch_batches(n, b, rng, "floats"), "FAIL", "row indices (integers)"),
+    ("task1", lambda n, b, rng: epoch_batches(n, b, rng, "reshape"), "FAIL", "cannot all have the same size"),
+    ("task1", lambda n, b, rng: epoch_batches(n, b, rng, "split"), "FAIL", "nearly equal pieces"),
     ("task1", lambda n, b, rng: [rng.permutation(n) + 1], "FAIL", "must lie between 0 and n - 1"),
     ("task1", raise_value_error, "FAIL", "raised ValueError: boom"),
     ("task2", lambda n, b: (-(-n // b), n), "PASS", "SGD 1000 updates"),
@@ -124,6 +164,8 @@ CH03 = [
     ("task3", lambda *a: vectorised(*a, "sign"), "FAIL", "points the wrong way"),
     ("task3", lambda *a: vectorised(*a, "no bias"), "FAIL", "the bias is missing from the residual"),
     ("task3", lambda *a: vectorised(*a, "per row"), "FAIL", "one gradient per row"),
+    ("task3", lambda *a: vectorised(*a, "X @ r"), "FAIL", "the gradient needs X.T @ r"),
+    ("task3", lambda *a: vectorised(*a, "/ d"), "FAIL", "not by d, the number of features"),
     ("task3", lambda *a: vectorised(*a, "db no 2"), "FAIL", "your db for n = 7 rows, d = 3 features: the 2 from"),
     ("task3", lambda *a: vectorised(*a, "db sum"), "FAIL", "db is the mean of 2 r"),
     ("task3", lambda *a: vectorised(*a)[0], "FAIL", "should return the 2 values (dw, db), got an array of shape (3,)"),
@@ -141,10 +183,22 @@ CH03 = [
     ("task4", lambda *a: train(*a, mistake="choice"), "FAIL", "the batches may differ"),
     ("task4", lambda *a: train(*a, mistake="per update"), "FAIL", "record it once per epoch"),
     ("task4", lambda *a: train(*a, mistake="no start"), "FAIL", "the loss before training is missing"),
+    ("task4", lambda *a: train(*a, mistake="no end"), "FAIL", "the loss after the last epoch is missing"),
+    ("task4", train_with_minibatches, "PASS", "3 epochs of 7 updates each"),
+    ("task4", lambda *a: train_with_minibatches(*a, mistake="seed to minibatches"), "FAIL",
+     "passing the seed itself to minibatches"),
+    ("task4", lambda *a: train_with_minibatches(*a, mistake="no rng"), "FAIL", "two calls with the same seed"),
+    ("task4", lambda *a: train_with_minibatches(*a, mistake="full gradient"), "FAIL", "the gradient of all the rows"),
+    ("task4", lambda *a: train_with_minibatches(*a, mistake="last batch"), "FAIL", "last batch (before its step)"),
+    ("task4", lambda *a: train_with_minibatches(*a, mistake="last batch after"), "FAIL",
+     "last batch (after its step)"),
+    ("task4", lambda *a: train_with_minibatches(*a, mistake="mean of batches"), "FAIL",
+     "the mean of the batch losses"),
     ("task4", lambda *a: train(*a)[:2], "FAIL", "should return the 3 values (w, b, losses)"),
-    ("task5", noise_floor, "PASS", "log-log slope 1.30"),
+    ("task5", noise_floor, "PASS", "predicts 2.95e-02, 1.47e-02, 7.37e-03 (slope 1) and a drop of 4.03 times"),
+    ("task5", noise_floor_per_epoch, "PASS", "log-log slope 1.30"),
     ("task5", stub(5), "TODO", "not implemented yet"),
-    ("task5", lambda *a: noise_floor(*a, train=stub(4)), "TODO", "this task uses Task 4"),
+    ("task5", lambda *a: noise_floor_per_epoch(*a, train=stub(4)), "TODO", "this task uses Task 4"),
     ("task5", lambda *a: noise_floor(*a, mistake="loss"), "FAIL", "that is the loss"),
     ("task5", lambda *a: noise_floor(*a, mistake="from the start"), "FAIL", "includes the descent from w = 0"),
     ("task5", lambda *a: noise_floor(*a, mistake="reversed"), "FAIL", "never negative"),
@@ -162,5 +216,6 @@ def test_ch03(task, answer, status, hint, capsys):
 def test_the_noise_floor_is_reported_with_its_measured_numbers(capsys):
     result = check.ch03.task5(noise_floor)
     capsys.readouterr()
-    assert "your floors 2.45e-02, 1.08e-02, 4.04e-03" in result.message
-    assert "B = 4 lowered it 5.8 times" in result.message
+    assert "your floors 3.06e-02, 1.24e-02, 4.65e-03 at lr = 0.02, 0.01, 0.005 (B = 1)" in result.message
+    assert "log-log slope 1.36" in result.message
+    assert "B = 4 lowered the floor 6.4 times" in result.message

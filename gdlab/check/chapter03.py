@@ -3,7 +3,7 @@ import numbers
 
 import numpy as np
 
-from gdlab.check.core import Chapter, Failed, as_array, show, call, close, fail, number, parts
+from gdlab.check.core import Chapter, Failed, as_array, call, close, fail, near, number, parts, show
 from gdlab.data import linear_regression, minibatches
 from gdlab.models import LinearRegressionObjective, mse_grad, mse_loss
 
@@ -20,6 +20,28 @@ def _index_batches(batches, where):
     if not arrays:
         fail(f"{where} returned no batches.")
     return arrays
+
+
+def _call_epoch_batches(epoch_batches, n, batch_size, rng):
+    """The learner's epoch_batches(n, batch_size, rng); a hint when reshape or np.split cannot cut equal batches."""
+    try:
+        return call(epoch_batches, n, batch_size, rng)
+    except Failed as failure:
+        if "reshape" in str(failure) or "equal division" in str(failure):
+            fail(f"epoch_batches({n}, {batch_size}, rng) raised an error from reshape or split: with n = {n} and "
+                 f"batch_size = {batch_size} the batches cannot all have the same size, the last one is shorter. "
+                 "Slice order[start:start + batch_size] for start in range(0, n, batch_size).")
+        raise
+
+
+def _split_hint(count, n, batch_size):
+    """Why a learner got `count` batches of the wrong sizes, when a splitting function explains it."""
+    if count == batch_size:
+        return " (np.array_split(order, batch_size) makes batch_size batches, not batches of batch_size rows)"
+    if count == n // batch_size:
+        return (" (np.split or np.array_split(order, n // batch_size) cuts n // batch_size nearly equal pieces, "
+                "not batches of batch_size rows and a shorter last one)")
+    return ""
 
 
 class _RowLoop(Exception):
@@ -46,18 +68,34 @@ _LOOP_MISTAKES = {
     "lr / B": "do not divide lr by the batch size: mse_grad returns the mean over the batch already",
     "one epoch short": "one epoch short (off by one): make exactly `epochs` passes, range(epochs)",
     "one epoch too many": "one epoch too many (off by one): make exactly `epochs` passes, range(epochs)",
-    "reseeded": "every epoch used the same order: you made a new generator inside the epoch loop; make "
-                "rng = np.random.default_rng(seed) once, before it",
+    "reseeded": "every epoch used the same order: passing the seed itself to minibatches(X, y, batch_size, seed), "
+                "or making np.random.default_rng(seed) inside the epoch loop, starts the same shuffle again each "
+                "epoch; make rng = np.random.default_rng(seed) once, before the epochs, and pass rng",
     "in order": "the rows came in order 0, 1, 2, ...: shuffle them every epoch (minibatches shuffles by default)",
     "drop last": "the last, shorter batch was skipped; it is a step too",
     "bias frozen": "the bias never moved: update b as well, b = b - lr * db",
     "stale bias": "db was computed after w had moved: compute dw and db at the same point, then update both",
+    "full gradient": "every step used the gradient of all the rows, mse_grad(w, b, X, y): that is batch gradient "
+                     "descent, once per batch; step along the batch's gradient, mse_grad(w, b, X_batch, y_batch)",
+}
+
+# Losses logged from the batches instead of the whole training set, as many training loops print them.
+_BATCH_LOSSES = {
+    "last batch": "after each epoch, losses has the loss of the epoch's last batch (before its step); record the "
+                  "loss of the whole training set, mse_loss(w, b, X, y), once per epoch",
+    "last batch, after its step": "after each epoch, losses has the loss of the epoch's last batch (after its "
+                                  "step); record the loss of the whole training set, mse_loss(w, b, X, y), once "
+                                  "per epoch",
+    "mean of the batches": "after each epoch, losses has the mean of the batch losses over the epoch (a running "
+                           "loss, measured while w and b moved); record mse_loss(w, b, X, y) on the whole training "
+                           "set once the epoch is over",
 }
 
 
-def _train(X, y, batch_size, lr, epochs, seed, mistake=None):
+def _train(X, y, batch_size, lr, epochs, seed, mistake=None, logged="whole set"):
     """Reference mini-batch SGD from w = 0, b = 0: theta = [w, b] at the end, and the loss at the start
-    and after each epoch. `mistake` (a key of _LOOP_MISTAKES) plants one known error."""
+    and after each epoch. `mistake` (a key of _LOOP_MISTAKES) plants one known error; `logged` (a key of
+    _BATCH_LOSSES) logs batch losses after each epoch instead of the loss of the whole set."""
     rng = np.random.default_rng(seed)
     w, b = np.zeros(X.shape[1]), 0.0
     losses = [mse_loss(w, b, X, y)]
@@ -65,17 +103,21 @@ def _train(X, y, batch_size, lr, epochs, seed, mistake=None):
     for _ in range(epochs):
         if mistake == "reseeded":
             rng = np.random.default_rng(seed)
+        batch_losses = []
         for X_batch, y_batch in minibatches(X, y, batch_size, rng, shuffle=mistake != "in order"):
             if mistake == "drop last" and len(y_batch) < batch_size:
                 continue
             step = {"summed": lr * len(y_batch), "lr / B": lr / batch_size}.get(mistake, lr)
-            dw, db = mse_grad(w, b, X_batch, y_batch)
+            dw, db = mse_grad(w, b, *((X, y) if mistake == "full gradient" else (X_batch, y_batch)))
+            batch_losses.append(mse_loss(w, b, X_batch, y_batch))
             w = w - step * dw
             if mistake == "stale bias":
                 db = mse_grad(w, b, X_batch, y_batch)[1]
             if mistake != "bias frozen":
                 b = b - step * db
-        losses.append(mse_loss(w, b, X, y))
+        losses.append({"whole set": mse_loss(w, b, X, y), "last batch": batch_losses[-1],
+                       "last batch, after its step": mse_loss(w, b, X_batch, y_batch),
+                       "mean of the batches": np.mean(batch_losses)}[logged])
     return np.append(w, b), np.array(losses)
 
 
@@ -103,7 +145,7 @@ class ch03(Chapter):
         for n, batch_size in [(10, 4), (12, 4), (7, 7), (6, 1)]:
             where = f"epoch_batches({n}, {batch_size}, rng)"
             rng = np.random.default_rng(0)
-            first = _index_batches(call(epoch_batches, n, batch_size, rng), where)
+            first = _index_batches(_call_epoch_batches(epoch_batches, n, batch_size, rng), where)
             second = _index_batches(call(epoch_batches, n, batch_size, rng), f"the second call of {where}")
             rows = np.concatenate(first)
             if rows.min() < 0 or rows.max() >= n:
@@ -122,10 +164,8 @@ class ch03(Chapter):
                 fail(f"{where}: rows {show(np.setdiff1d(np.arange(n), unique))} never appear; "
                      "every row belongs to exactly one batch.")
             if sizes != expected_sizes:
-                hint = (" (np.array_split(order, batch_size) makes batch_size batches, not batches of batch_size "
-                        "rows)" if len(sizes) == batch_size else "")
                 fail(f"{where}: batch sizes {sizes}, expected {expected_sizes}: consecutive slices of batch_size "
-                     f"rows, the last one smaller{hint}.")
+                     f"rows, the last one smaller{_split_hint(len(sizes), n, batch_size)}.")
             if np.array_equal(rows, np.arange(n)):
                 fail(f"{where}: the rows come in order 0, 1, 2, ...; shuffle them every epoch with rng.permutation(n).")
             if n > 6 and np.array_equal(rows, np.concatenate(second)):
@@ -169,6 +209,10 @@ class ch03(Chapter):
                 if "_RowLoop" in str(failure):
                     fail("your function takes the rows of X one at a time (a Python loop, or X[i]); "
                          "compute all residuals at once, r = X @ w + b - y, then dw = 2 * X.T @ r / n.")
+                if "matmul" in str(failure):
+                    fail(f"a matrix product raised a shape error for n = {n} rows, d = {d} features. X has shape "
+                         "(n, d) and the residuals r shape (n,): X @ w gives the predictions, and the gradient needs "
+                         "X.T @ r, one entry per feature.")
                 raise
             dw, db = parts(got, ("dw", "db"), "mse_grad_vectorised")
             where = f"for n = {n} rows, d = {d} features"
@@ -178,6 +222,7 @@ class ch03(Chapter):
                 "the residual is X @ w + b - y; with y - X @ w - b the gradient points the wrong way": -2 * X.T @ r / n,
                 "the bias is missing from the residual: r = X @ w + b - y": 2 * X.T @ (X @ w - y) / n,
                 "you have one gradient per row, shape (n, d); average them over the rows (axis=0)": 2 * X * r[:, None],
+                "divide by n, the number of rows, not by d, the number of features": 2 * X.T @ r / d,
             })
             close(number(db, f"your db {where}"), 2 * r.mean(), f"your db {where}", {
                 "the 2 from the square is missing: db = 2 mean(r)": r.mean(),
@@ -195,6 +240,13 @@ class ch03(Chapter):
         w, b, got_losses = parts(call(train, X.copy(), y.copy(), batch_size, lr, epochs, seed),
                                   ("w", "b", "losses"), "train")
         got = np.append(as_array(w, "your w"), number(b, "your b"))
+        w_again, b_again, _ = parts(call(train, X.copy(), y.copy(), batch_size, lr, epochs, seed),
+                                    ("w", "b", "losses"), "train")
+        again = np.append(as_array(w_again, "your w"), number(b_again, "your b"))
+        if not near(got, again, rtol=1e-12, atol=1e-12):
+            fail("two calls with the same seed gave different w and b, so the order of the rows does not come from "
+                 "the seed. Make rng = np.random.default_rng(seed) once and pass it: minibatches(X, y, batch_size, "
+                 "rng) (without rng, minibatches draws a new random order every time).")
         try:
             close(got, theta, f"your [w, b] after training {where}",
                   {hint: _train(X, y, batch_size, lr, epochs, seed, mistake)[0]
@@ -210,6 +262,10 @@ class ch03(Chapter):
         close(got_losses, losses, "your losses", {
             "the loss before training is missing: losses[0] is the loss at w = 0, b = 0, then one per epoch "
             "(epochs + 1 numbers)": losses[1:],
+            "the loss after the last epoch is missing: record it after each epoch (and once before training), "
+            "epochs + 1 numbers": losses[:-1],
+            **{hint: _train(X, y, batch_size, lr, epochs, seed, logged=logged)[1]
+               for logged, hint in _BATCH_LOSSES.items()},
         })
         return (f"{epochs} epochs of {-(-len(y) // batch_size)} updates each; the loss went from {losses[0]:.3f} "
                 f"to {losses[-1]:.3f}.")
@@ -247,8 +303,10 @@ class ch03(Chapter):
             fail(f"at lr = 0.02, batch_size = 4 changed your floor by a factor {ratio:.2f} compared with "
                  "batch_size = 1; averaging 4 gradients divides their noise variance by about 4, and the floor "
                  "with it.")
-        halvings = ", ".join(f"{floors[k] / floors[k + 1]:.2f}" for k in range(2))
-        return (f"your floors {', '.join(f'{v:.2e}' for v in floors[:3])} at lr = 0.02, 0.01, 0.005 (B = 1): halving "
-                f"lr divided the floor by {halvings} (log-log slope {slope:.2f}); B = 4 lowered it {ratio:.1f} times. "
-                f"The small-step balance lr·E|∇ℓᵢ(θ*)|²/(4B) predicts {_floor_formula(X, y, 0.02, 1):.2e} "
-                f"at lr = 0.02 and about 4 times less for B = 4.")
+        predicted = [_floor_formula(X, y, lr, batch_size) for batch_size, lr in runs]
+        return (f"your floors {', '.join(f'{v:.2e}' for v in floors[:3])} at lr = 0.02, 0.01, 0.005 (B = 1), "
+                f"log-log slope {slope:.2f}; B = 4 lowered the floor {ratio:.1f} times. For batches drawn "
+                f"independently, the small-step balance lr·E|∇ℓᵢ(θ*)|²/(4B)·(n-B)/(n-1) predicts "
+                f"{', '.join(f'{v:.2e}' for v in predicted[:3])} (slope 1) and a drop of "
+                f"{predicted[0] / predicted[3]:.2f} times; shuffled epochs cancel part of the noise at small steps "
+                "(chapter 03, section 6), so their floors sit lower there, the slope is steeper and the drop larger.")
