@@ -1,6 +1,7 @@
 """PyTorch helpers for chapter 11: pick a device, time code honestly, seed every generator.
 
-Imported on first use (`gdlab.torch`), so `import gdlab` stays free of torch.
+Imported on first use (`gdlab.torch`), so `import gdlab` stays free of torch. Needs torch 2.6 or newer
+(torch.accelerator). Nothing here makes a float64 tensor on a device: Apple's GPU (MPS) has none.
 """
 import random
 import statistics
@@ -14,51 +15,52 @@ from gdlab._validate import count, one_of
 
 __all__ = ["pick_device", "synchronize", "time_it", "Timing", "seed_everything"]
 
-CHECKS = {"cuda": "torch.cuda.is_available()", "mps": "torch.backends.mps.is_available()"}
+KINDS = ("cuda", "mps", "cpu")
 
 
-def _available(name):
-    if name == "cuda":
-        return torch.cuda.is_available()
-    if name == "mps":
-        return torch.backends.mps.is_available()
-    return True
+def _accelerator():
+    """The accelerator this PyTorch build can use here (cuda, mps, xpu, ...) as a device, or None."""
+    return torch.accelerator.current_accelerator() if torch.accelerator.is_available() else None
 
 
-def _describe(name):
-    if name == "cuda":
-        return f"the GPU {torch.cuda.get_device_name()}"
-    return "Apple's GPU (MPS)" if name == "mps" else "the CPU"
+def _describe(device):
+    if device.type == "cuda":
+        return f"the GPU {torch.cuda.get_device_name(device)}"
+    if device.type == "mps":
+        return "Apple's GPU (MPS)"
+    return "the CPU" if device.type == "cpu" else f"the {device.type} device"
 
 
 def pick_device(prefer=None):
-    """The device to compute on, cuda > mps > cpu, or `prefer` ("cuda", "mps", "cpu") when given.
+    """The device to compute on: the accelerator PyTorch finds (torch.accelerator: an NVIDIA or AMD GPU as
+    "cuda", Apple's GPU as "mps", ...), else the CPU; or `prefer` ("cuda", "mps", "cpu") when given.
 
     Prints one line saying what it picked and why. Raises ValueError when `prefer` names a device
     that PyTorch cannot use here.
     """
+    found = _accelerator()
     if prefer is not None:
-        one_of(prefer, "prefer", ("cuda", "mps", "cpu"))
-        if not _available(prefer):
-            raise ValueError(f"prefer={prefer!r} but {CHECKS[prefer]} is False here; "
-                             f"use prefer=None to take the best device available")
-        print(f"Using {_describe(prefer)}, as asked (prefer={prefer!r}).")
-        return torch.device(prefer)
-    for name in ("cuda", "mps"):
-        if _available(name):
-            print(f"Using {_describe(name)} ({CHECKS[name]} is True).")
-            return torch.device(name)
-    print("No GPU found (torch.cuda.is_available() is False): using the CPU. Everything in this chapter still runs.")
+        one_of(prefer, "prefer", KINDS)
+        if prefer != "cpu" and (found is None or found.type != prefer):
+            raise ValueError(f"prefer={prefer!r} but PyTorch finds no {prefer} device here (the accelerator it "
+                             f"finds: {found}); use prefer=None to take the best device available")
+        device = torch.device(prefer)
+        print(f"Using {_describe(device)}, as asked (prefer={prefer!r}).")
+        return device
+    if found is not None:
+        print(f"Using {_describe(found)} (torch.accelerator found {found.type}).")
+        return found
+    print("No GPU found (torch.accelerator.is_available() is False): using the CPU. Everything in this chapter "
+          "still runs.")
     return torch.device("cpu")
 
 
 def synchronize(device):
     """Wait until the work queued on `device` is done. GPUs run asynchronously; the CPU does not."""
     device = torch.device(device)
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-    elif device.type == "mps":
-        torch.mps.synchronize()
+    found = _accelerator()
+    if found is not None and device.type == found.type:
+        torch.accelerator.synchronize(device)
 
 
 @dataclass(frozen=True)

@@ -5,61 +5,83 @@ import time
 
 import numpy as np
 import pytest
+
 torch = pytest.importorskip("torch")
 
-from gdlab import torch as gt
+from gdlab import torch as gt  # noqa: E402
+
+
+def fake_accelerator(monkeypatch, kind):
+    """PyTorch finds an accelerator of this kind (None: it finds none); returns the list of synchronize calls."""
+    monkeypatch.setattr(torch.accelerator, "is_available", lambda: kind is not None)
+    monkeypatch.setattr(torch.accelerator, "current_accelerator",
+                        lambda check_available=False: None if kind is None else torch.device(kind))
+    monkeypatch.setattr(torch.cuda, "get_device_name", lambda device=None: "Fake GPU 80GB")
+    calls = []
+    monkeypatch.setattr(torch.accelerator, "synchronize", lambda device=None: calls.append(device))
+    return calls
 
 
 @pytest.fixture
 def no_gpu(monkeypatch):
-    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
-    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: False)
+    return fake_accelerator(monkeypatch, None)
 
 
 @pytest.fixture
 def fake_cuda(monkeypatch):
-    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
-    monkeypatch.setattr(torch.cuda, "get_device_name", lambda device=None: "Fake GPU 80GB")
-    calls = []
-    monkeypatch.setattr(torch.cuda, "synchronize", lambda device=None: calls.append(device))
-    return calls
+    return fake_accelerator(monkeypatch, "cuda")
 
 
-def test_pick_device_falls_back_to_cpu_and_says_why(no_gpu, capsys):
+@pytest.mark.usefixtures("no_gpu")
+def test_pick_device_falls_back_to_cpu_and_says_why(capsys):
     device = gt.pick_device()
     assert device == torch.device("cpu")
     message = capsys.readouterr().out
     assert message.count("\n") == 1
-    assert "No GPU found" in message and "torch.cuda.is_available() is False" in message and "CPU" in message
+    assert "No GPU found" in message and "torch.accelerator.is_available() is False" in message and "CPU" in message
 
 
-def test_pick_device_prefers_cuda_and_names_it(fake_cuda, monkeypatch, capsys):
-    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: True)
+@pytest.mark.usefixtures("fake_cuda")
+def test_pick_device_takes_the_accelerator_and_names_it(capsys):
     assert gt.pick_device().type == "cuda"
-    assert "Fake GPU 80GB" in capsys.readouterr().out
+    assert "the GPU Fake GPU 80GB (torch.accelerator found cuda)" in capsys.readouterr().out
 
 
-def test_pick_device_takes_mps_when_there_is_no_cuda(no_gpu, monkeypatch, capsys):
-    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: True)
-    assert gt.pick_device().type == "mps"
-    assert "MPS" in capsys.readouterr().out
+@pytest.mark.parametrize("kind, name", [("mps", "Apple's GPU (MPS)"), ("xpu", "the xpu device")])
+def test_pick_device_takes_other_accelerators(monkeypatch, capsys, kind, name):
+    fake_accelerator(monkeypatch, kind)
+    assert gt.pick_device().type == kind
+    assert name in capsys.readouterr().out
 
 
-def test_explicit_preference(fake_cuda, capsys):
+@pytest.mark.usefixtures("fake_cuda")
+def test_explicit_preference(capsys):
     assert gt.pick_device("cpu").type == "cpu"
     assert "as asked" in capsys.readouterr().out
     assert gt.pick_device("cuda").type == "cuda"
 
 
+@pytest.mark.usefixtures("no_gpu")
 @pytest.mark.parametrize("prefer", ["cuda", "mps"])
-def test_unavailable_preference_raises_naming_prefer(no_gpu, prefer):
-    with pytest.raises(ValueError, match=rf"prefer='{prefer}'.*is False"):
+def test_unavailable_preference_raises_naming_prefer(prefer):
+    with pytest.raises(ValueError, match=rf"prefer='{prefer}' but PyTorch finds no {prefer} device here"):
         gt.pick_device(prefer)
+
+
+@pytest.mark.usefixtures("fake_cuda")
+def test_preferring_another_accelerator_than_the_one_there_raises():
+    with pytest.raises(ValueError, match="prefer='mps' but PyTorch finds no mps device here .*finds: cuda"):
+        gt.pick_device("mps")
 
 
 def test_unknown_preference_lists_the_choices():
     with pytest.raises(ValueError, match="prefer must be one of 'cuda', 'mps', 'cpu'; got 'gpu'"):
         gt.pick_device("gpu")
+
+
+def test_the_real_pick_device_runs_here(capsys):
+    device = gt.pick_device()
+    assert device.type in ("cpu", "cuda", "mps", "xpu") and capsys.readouterr().out.count("\n") == 1
 
 
 def test_time_it_honours_warmup_and_repeat():
@@ -75,9 +97,15 @@ def test_time_it_synchronizes_on_cuda_after_every_timed_run(fake_cuda):
     assert all(torch.device(d).type == "cuda" for d in fake_cuda)
 
 
-def test_time_it_does_not_synchronize_on_cpu(fake_cuda):
-    gt.time_it(lambda: None, device="cpu", warmup=1, repeat=2)
+@pytest.mark.parametrize("device", ["cpu", "meta", "mps"])
+def test_synchronize_leaves_other_devices_alone(fake_cuda, device):
+    gt.time_it(lambda: None, device=device, warmup=1, repeat=2)
     assert fake_cuda == []
+
+
+def test_synchronize_without_an_accelerator_does_nothing(no_gpu):
+    gt.synchronize("cuda")
+    assert no_gpu == []
 
 
 def test_time_it_takes_the_device_of_the_first_tensor(monkeypatch):
