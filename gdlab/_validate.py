@@ -1,4 +1,5 @@
 """Input checks shared by gdlab: each error names the parameter and what is allowed."""
+import math
 import numbers
 
 import numpy as np
@@ -24,7 +25,7 @@ def as_real(value, name):
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
     value = float(value)
-    if value != value:
+    if math.isnan(value):
         raise ValueError(f"{name} must be a number, got NaN")
     return value
 

@@ -194,7 +194,7 @@ def minibatch_descent(X, y, optimizer, batch_size, epochs, seed=0, scheduler=Non
     rng = np.random.default_rng(count(seed, "seed"))
     theta = np.zeros(objective.dim)
     thetas, losses = [theta.copy()], objective(theta[:, None])
-    status = "max_steps"
+    status, message = "max_steps", ""
     optimizer.reset()
     with np.errstate(over="ignore", invalid="ignore"):
         for epoch in range(1, epochs + 1):
@@ -207,17 +207,15 @@ def minibatch_descent(X, y, optimizer, batch_size, epochs, seed=0, scheduler=Non
             bad = np.flatnonzero(diverged(losses, losses[0]))
             if len(bad):
                 status, thetas, losses = "diverged", thetas[: bad[0] + 1], losses[: bad[0] + 1]
+                message = (f"diverged at update {bad[0]} (epoch {epoch}): loss {losses[-1]:.3g}; "
+                           "try a smaller learning rate or a larger batch")
                 break
             if scheduler is not None:
                 scheduler.step()
         xs = np.array(thetas)
         grad_norms = np.linalg.norm(objective.grad(xs.T), axis=0)
-    k = len(xs) - 1
-    message = {
-        "diverged": f"diverged at update {k} (epoch {epoch}): loss {losses[-1]:.3g}; "
-                    "try a smaller learning rate or a larger batch",
-        "max_steps": f"stopped after {k} updates ({epochs} epochs, max_steps): loss {losses[-1]:.6g}",
-    }[status]
+    if status == "max_steps":
+        message = f"stopped after {len(xs) - 1} updates ({epochs} epochs, max_steps): loss {losses[-1]:.6g}"
     return Trace(xs, losses, grad_norms, status, message)
 
 

@@ -83,14 +83,8 @@ class _DatasetObjective(Objective):
         return self._loss(theta[:-1], theta[-1])
 
     def _grad(self, theta):
-        if theta.ndim > 1:
-            return self._grads(theta.reshape(self.dim, -1)).reshape(theta.shape)
-        dw, db = self._loss_grad(theta[:-1], theta[-1])
+        dw, db = self._loss_grad(_single(theta)[:-1], theta[-1])
         return np.append(dw, db)
-
-    def _grads(self, thetas):
-        """The gradient at each column of thetas, shape (d + 1, m), all at once."""
-        raise ValueError(f"theta must be one point of shape ({self.dim},) for the gradient of {self.name}")
 
 
 class LinearRegressionObjective(_DatasetObjective):
@@ -121,11 +115,13 @@ class LinearRegressionObjective(_DatasetObjective):
         offsets = thetas - self.minima[0][:, None]
         return self.f_min + np.sum(offsets * (self._H / 2 @ offsets), axis=0)
 
-    def _grads(self, thetas):
-        """grad f(theta) = (2 Z^T Z / n) (theta - theta*) at each column of thetas, all at once."""
-        return self._H @ (thetas - self.minima[0][:, None])
+    def _grad(self, theta):
+        if theta.ndim > 1:  # a stack of points: grad f = (2 Z^T Z / n) (theta - theta*) at each, all at once
+            offsets = theta.reshape(self.dim, -1) - self.minima[0][:, None]
+            return (self._H @ offsets).reshape(theta.shape)
+        return super()._grad(theta)
 
-    def _hessian(self, theta):
+    def _hessian(self, _theta):
         """2/n Z^T Z, the same at every theta: its largest eigenvalue is L, and lr < 2/L is stable."""
         return self._H.copy()
 

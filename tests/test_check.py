@@ -4,10 +4,9 @@ import sys
 
 import numpy as np
 import pytest
+
 from conftest import assert_reports, stub
-
 from gdlab import check
-
 
 # ---------------------------------------------------------------------------------------------
 # The core

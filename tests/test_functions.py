@@ -87,7 +87,7 @@ def test_quadratic_minimiser_solves_the_linear_system(d, seed):
     A, b = M @ M.T + d * np.eye(d), rng.normal(size=d)
     q = Quadratic(A, b)
     np.testing.assert_allclose(A @ q.minima[0], b, atol=1e-9)
-    assert q.L == pytest.approx(np.linalg.eigvalsh(A).max())
+    assert np.linalg.eigvalsh(A).max() == pytest.approx(q.L)
     assert q.mu == pytest.approx(np.linalg.eigvalsh(A).min())
     assert q.condition_number == pytest.approx(q.L / q.mu)
     assert gradient_check(q, q.grad, rng.normal(size=d)) < 1e-6

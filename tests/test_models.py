@@ -8,8 +8,15 @@ from gdlab.data import StandardScaler, linear_regression, purchase
 from gdlab.descent import gradient_descent
 from gdlab.gradients import gradient_check, numerical_gradient
 from gdlab.models import (
-    LinearRegressionObjective, LogisticObjective, design_matrix, logistic_grad, logistic_loss, mse_grad, mse_loss,
-    predict_proba, sigmoid,
+    LinearRegressionObjective,
+    LogisticObjective,
+    design_matrix,
+    logistic_grad,
+    logistic_loss,
+    mse_grad,
+    mse_loss,
+    predict_proba,
+    sigmoid,
 )
 
 
@@ -39,7 +46,7 @@ def test_hessians_match_differences_of_the_gradient(seed):
     for objective in objectives(seed):
         theta = rng.normal(size=objective.dim)
         H = objective.hessian(theta)
-        numeric = np.array([numerical_gradient(lambda t: objective.grad(t)[i], theta)
+        numeric = np.array([numerical_gradient(lambda t, f=objective, i=i: f.grad(t)[i], theta)
                             for i in range(objective.dim)])
         np.testing.assert_allclose(H, H.T, rtol=0, atol=1e-12)
         np.testing.assert_allclose(H, numeric, rtol=1e-6, atol=1e-7)

@@ -44,7 +44,7 @@ def test_newton_converges_quadratically_on_rosenbrock():
     trace = newton(rosenbrock, rosenbrock.grad, rosenbrock.hessian, [1.2, 1.2], tol=1e-12)
     errors = np.linalg.norm(trace.xs - 1.0, axis=1)
     assert trace.status == "converged" and trace.steps <= 6
-    close = [k for k in range(len(errors) - 1) if 1e-12 < errors[k + 1] and errors[k] < 0.05]
+    close = [k for k in range(len(errors) - 1) if errors[k + 1] > 1e-12 and errors[k] < 0.05]
     assert len(close) >= 2
     for k in close:  # e_{k+1} <= C e_k^2 with a modest C: the number of correct digits doubles
         assert errors[k + 1] <= errors[k] ** 2

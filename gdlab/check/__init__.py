@@ -9,10 +9,10 @@ TODO means the task still raises NotImplementedError; FAIL names what is wrong (
 such as a wrong sign or an off-by-one, a wrong shape, or the exception the learner's code raised);
 the learner never sees a traceback from inside gdlab.
 
-Adding the checks of another chapter: in gdlab/check/chapterNN.py, write a subclass of Chapter named chNN whose methods task1,
-task2, ... each take the learner's function(s). The first docstring line is the task's title. A
-method runs learner code only through `call`, compares with `close` (or `fail`s with a hint), and
-returns the PASS message:
+Adding the checks of another chapter: in gdlab/check/chapterNN.py, write a subclass of Chapter named
+chNN whose methods task1, task2, ... each take the learner's function(s). The first docstring line is
+the task's title. A method runs learner code only through `call`, compares with `close` (or `fail`s
+with a hint), and returns the PASS message:
 
     class ch99(Chapter):
         "99 · An example."
@@ -44,8 +44,21 @@ tested in tests/test_check_chNN.py with the helpers of tests/conftest.py.
 import importlib
 import re
 
-from gdlab.check.core import (Chapter, Failed, NotDone, Result, as_array, call, close, fail, near, number, parts,
-                              run, show)
+from gdlab.check.core import (
+    Chapter,
+    Failed,
+    NotDone,
+    Result,
+    as_array,
+    call,
+    close,
+    fail,
+    near,
+    number,
+    parts,
+    run,
+    show,
+)
 
 __all__ = ["Result", "Chapter", "run", "call", "close", "number", "parts", "fail",
            "as_array", "near", "show", "Failed", "NotDone"]
@@ -57,6 +70,7 @@ def __getattr__(name):
         try:
             module = importlib.import_module(f"gdlab.check.chapter{name[2:]}")
         except ModuleNotFoundError:
-            raise AttributeError(f"there are no checks for chapter {name[2:]} (no gdlab/check/chapter{name[2:]}.py)") from None
+            raise AttributeError(f"there are no checks for chapter {name[2:]} "
+                                 f"(no gdlab/check/chapter{name[2:]}.py)") from None
         return getattr(module, name)
     raise AttributeError(f"module 'gdlab.check' has no attribute {name!r}")

@@ -2,6 +2,7 @@
 import functools
 import re
 from dataclasses import dataclass
+from typing import NoReturn
 
 import numpy as np
 
@@ -36,7 +37,7 @@ class NotDone(Exception):
     """Raised when the learner's code raises NotImplementedError: the check reports TODO."""
 
 
-def fail(message):
+def fail(message) -> NoReturn:
     """Stop the check and report FAIL with `message` (one line, kind, precise)."""
     raise Failed(message)
 
@@ -63,11 +64,12 @@ def call(fn, *args, **kwargs):
     """Call the learner's `fn`: NotImplementedError becomes TODO, any other exception a FAIL naming it."""
     try:
         with np.errstate(all="ignore"):  # divergence is reported by the check, not by warnings
-            return fn(*args, **kwargs)
+            result = fn(*args, **kwargs)
     except NotImplementedError as error:
         raise NotDone(str(error)) from None
     except Exception as error:
         raise Failed(f"{getattr(fn, '__name__', 'your function')} raised {_describe(error)}") from None
+    return result
 
 
 def close(actual, expected, name, mistakes=None, rtol=1e-6, atol=1e-9):
@@ -83,8 +85,8 @@ def close(actual, expected, name, mistakes=None, rtol=1e-6, atol=1e-9):
     generic = {"wrong sign: you have minus the right answer": -expected,
                "off by a factor of 2 (twice the right answer)": 2 * expected,
                "off by a factor of 2 (half the right answer)": expected / 2}
-    for hint, wrong in {**(mistakes or {}), **generic}.items():
-        wrong = np.asarray(wrong, dtype=float)
+    for hint, value in {**(mistakes or {}), **generic}.items():
+        wrong = np.asarray(value, dtype=float)
         if wrong.shape == actual.shape and near(actual, wrong, rtol, atol):
             fail(f"{name}: {hint}.")
     if actual.shape != expected.shape:

@@ -4,8 +4,9 @@
     opt = Adam(lr=0.01)
     x = opt.step(x, grad(x))      # one array, or lists: params = opt.step(params, grads)
 
-`OPTIMIZERS` maps the name of each optimizer to its class. Also learning-rate schedules (`gdlab.optim.lr_scheduler`, named like torch.optim.lr_scheduler)
-and gradient clipping (`clip_grad_norm`, `clip_grad_value`).
+`OPTIMIZERS` maps the name of each optimizer to its class. Also learning-rate schedules
+(`gdlab.optim.lr_scheduler`, named like torch.optim.lr_scheduler) and gradient clipping
+(`clip_grad_norm`, `clip_grad_value`).
 """
 from gdlab.optim import lr_scheduler
 from gdlab.optim.adadelta import Adadelta
@@ -25,7 +26,8 @@ __all__ = ["Optimizer", "SGD", "Adagrad", "RMSprop", "Adadelta", "Adam", "AdamW"
 def _optimizers():
     """name -> class of every optimizer in __all__, in its order: what tests, benchmarks and explorers iterate over."""
     named = {name: globals().get(name) for name in __all__}
-    return {name: c for name, c in named.items() if isinstance(c, type) and issubclass(c, Optimizer) and c is not Optimizer}
+    return {name: value for name, value in named.items()
+            if isinstance(value, type) and issubclass(value, Optimizer) and value is not Optimizer}
 
 
 OPTIMIZERS = _optimizers()

@@ -2,7 +2,7 @@
 import numpy as np
 
 from gdlab._validate import non_negative
-from gdlab.optim.optimizer import Optimizer, buffer
+from gdlab.optim.optimizer import Optimizer
 
 
 class Adagrad(Optimizer):
@@ -13,19 +13,12 @@ class Adagrad(Optimizer):
     """
 
     def __init__(self, lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0, eps=1e-10):
-        super().__init__(lr)
+        super().__init__(lr, weight_decay)
         self.lr_decay = non_negative(lr_decay, "lr_decay")
-        self.weight_decay = non_negative(weight_decay, "weight_decay")
         self.initial_accumulator_value = non_negative(initial_accumulator_value, "initial_accumulator_value")
         self.eps = non_negative(eps, "eps")
 
     def _update(self, x, g, state):
-        eps, weight_decay = self.eps, self.weight_decay
         lr_t = self.lr / (1 + (state["step"] - 1) * self.lr_decay)
-        s = buffer(state, "sum", x, fill=self.initial_accumulator_value)
-        for x, g, s, tmp, tmp2 in self._blocks(x, g, s, scratch=2):
-            if weight_decay:
-                g = np.add(g, np.multiply(x, weight_decay, out=tmp), out=tmp)  # g + weight_decay x
-            s += np.square(g, out=tmp2)
-            std = np.add(np.sqrt(s, out=tmp2), eps, out=tmp2)
-            x -= np.multiply(np.divide(g, std, out=tmp2), lr_t, out=tmp2)
+        s = state["sum"] = state.get("sum", self.initial_accumulator_value) + g**2
+        x -= lr_t * g / (np.sqrt(s) + self.eps)

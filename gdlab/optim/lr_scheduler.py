@@ -202,11 +202,10 @@ class OneCycleLR(LRScheduler):
         t = self.last_epoch
         if t > self.total_steps:
             raise ValueError(f"OneCycleLR was stepped {t} times, more than total_steps={self.total_steps}")
-        phase_start = 0.0
-        for i, (phase_end, lr_a, lr_b, m_a, m_b) in enumerate(self.phases):
-            if t <= phase_end or i == len(self.phases) - 1:
-                break
-            phase_start = phase_end
+        last = len(self.phases) - 1
+        i = next(i for i, phase in enumerate(self.phases) if t <= phase[0] or i == last)  # the phase of step t
+        phase_start = self.phases[i - 1][0] if i > 0 else 0.0
+        phase_end, lr_a, lr_b, m_a, m_b = self.phases[i]
         # a phase can span zero steps (pct_start * total_steps == 1); torch divides by zero there
         pct = (t - phase_start) / (phase_end - phase_start) if phase_end > phase_start else 1.0
         if self.cycle_momentum:

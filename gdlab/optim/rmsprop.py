@@ -2,7 +2,7 @@
 import numpy as np
 
 from gdlab._validate import non_negative
-from gdlab.optim.optimizer import Optimizer, buffer
+from gdlab.optim.optimizer import Optimizer
 
 
 class RMSprop(Optimizer):
@@ -14,33 +14,19 @@ class RMSprop(Optimizer):
     """
 
     def __init__(self, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0, centered=False):
-        super().__init__(lr)
+        super().__init__(lr, weight_decay)
         self.alpha = non_negative(alpha, "alpha")
         self.eps = non_negative(eps, "eps")
-        self.weight_decay = non_negative(weight_decay, "weight_decay")
         self.momentum = non_negative(momentum, "momentum")
         self.centered = bool(centered)
 
     def _update(self, x, g, state):
-        lr, alpha, eps, weight_decay, momentum = self.lr, self.alpha, self.eps, self.weight_decay, self.momentum
-        v = buffer(state, "square_avg", x)
-        g_avg = buffer(state, "grad_avg", x) if self.centered else None
-        b = buffer(state, "momentum_buffer", x) if momentum > 0 else None
-        for x, g, v, g_avg, b, tmp, tmp2 in self._blocks(x, g, v, g_avg, b, scratch=2):
-            if weight_decay:
-                g = np.add(g, np.multiply(x, weight_decay, out=tmp), out=tmp)  # g + weight_decay x
-            v *= alpha
-            v += np.multiply(np.square(g, out=tmp2), 1 - alpha, out=tmp2)
-            if g_avg is not None:
-                g_avg *= alpha
-                g_avg += np.multiply(g, 1 - alpha, out=tmp2)
-                avg = np.sqrt(np.subtract(v, np.square(g_avg, out=tmp2), out=tmp2), out=tmp2)
-            else:
-                avg = np.sqrt(v, out=tmp2)
-            avg += eps
-            if b is not None:
-                b *= momentum
-                b += np.divide(g, avg, out=tmp2)
-                x -= np.multiply(b, lr, out=tmp2)
-            else:
-                x -= np.multiply(np.divide(g, avg, out=tmp2), lr, out=tmp2)
+        alpha = self.alpha
+        v = state["square_avg"] = alpha * state.get("square_avg", 0.0) + (1 - alpha) * g**2
+        if self.centered:
+            g_avg = state["grad_avg"] = alpha * state.get("grad_avg", 0.0) + (1 - alpha) * g
+            v = v - g_avg**2
+        step = g / (np.sqrt(v) + self.eps)
+        if self.momentum > 0:
+            step = state["momentum_buffer"] = self.momentum * state.get("momentum_buffer", 0.0) + step
+        x -= self.lr * step
