@@ -1,9 +1,15 @@
-"""A learner's view: JupyterLab in a real Chromium runs a chapter with explorers and a slider moves the plot.
+"""A learner's view: JupyterLab in a real Chromium runs chapter 04, the reader drags the start point of the
+momentum explorer onto an eigenvector, and the plot redraws the recomputed path.
 
-Needs Debian's Chromium at /usr/bin/chromium (`apt-get install -y chromium`; `.ci/run` installs it).
+Marked `browser`: run it on its own, not in the xdist pool of `make test` (`pytest -m browser tests/test_browser.py`).
+Needs Debian's Chromium at /usr/bin/chromium (`apt-get install -y chromium`; `.ci/run` installs it) and Python's
+playwright (driving that Chromium; never `playwright install`). On a failure the message ends with the tail of
+JupyterLab's log; the whole log and screenshots stay in the test's temporary folder, which it names.
 """
+import contextlib
 import json
 import socket
+import statistics
 import subprocess
 import sys
 import time
@@ -20,99 +26,166 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
                  "--disable-background-networking", "--disable-component-update"]
 
 pytestmark = [
+    pytest.mark.browser,
     pytest.mark.skipif(not CHROMIUM.exists(), reason="Chromium is not installed: apt-get install -y chromium"),
-    pytest.mark.skipif(not CHAPTER.exists(), reason=f"{CHAPTER.name} does not exist yet"),
 ]
 
 
-def free_port():
+def without_outputs(notebook, destination):
+    """A copy of `notebook` with no outputs and no saved widget state: all the page shows, this run made."""
+    cells = json.loads(Path(notebook).read_text(encoding="utf-8"))
+    cells["metadata"].pop("widgets", None)
+    for cell in cells["cells"]:
+        if cell["cell_type"] == "code":
+            cell["outputs"], cell["execution_count"] = [], None
+    destination.write_text(json.dumps(cells), encoding="utf-8")
+
+
+@contextlib.contextmanager
+def jupyterlab(root, log):
+    """JupyterLab serving `root`, its output in `log`; yields its URL. The app is exposed to the page
+    (window.jupyterapp), so the test runs cells by command instead of clicking through menus, and a kernel is
+    started without asking (the "Select Kernel" dialog would otherwise stop Run All on a busy machine)."""
+    state = root.parent / f"{root.name}-state"
+    tracker = state / "settings" / "@jupyterlab" / "notebook-extension" / "tracker.jupyterlab-settings"
+    tracker.parent.mkdir(parents=True, exist_ok=True)
+    tracker.write_text('{"autoStartDefaultKernel": true}')
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+        port = s.getsockname()[1]
+    with open(log, "w", encoding="utf-8") as output:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--allow-root", "--ip=127.0.0.1",
+             f"--port={port}", f"--ServerApp.root_dir={root}", f"--IdentityProvider.token={TOKEN}",
+             "--LabApp.news_url=", "--LabApp.expose_app_in_browser=True",
+             "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+             f"--LabApp.workspaces_dir={state / 'workspaces'}", f"--LabApp.user_settings_dir={state / 'settings'}"],
+            stdout=output, stderr=subprocess.STDOUT, cwd=root)
+        try:
+            url, deadline = f"http://127.0.0.1:{port}", time.monotonic() + 120
+            while True:
+                try:
+                    urllib.request.urlopen(f"{url}/api/status?token={TOKEN}", timeout=2)
+                    break
+                except OSError:
+                    if server.poll() is not None or time.monotonic() > deadline:
+                        raise RuntimeError(f"JupyterLab did not start (exit code {server.poll()}); see {log}") from None
+                    time.sleep(0.5)
+            yield url
+        finally:
+            server.terminate()
+            try:
+                server.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait()
+
+
+def run_all(page, url, notebook):
+    """Open `notebook` and run every cell, by JupyterLab's own commands; returns when the last cell is done."""
+    page.goto(f"{url}/lab/tree/{notebook}?token={TOKEN}", timeout=120_000)
+    page.wait_for_function("() => window.jupyterapp?.shell.currentWidget?.sessionContext", timeout=120_000)
+    ran = page.evaluate("""async () => {
+        const panel = window.jupyterapp.shell.currentWidget;
+        await panel.sessionContext.ready;
+        await panel.revealed;
+        return await window.jupyterapp.commands.execute("notebook:run-all-cells");
+    }""")
+    assert ran, "Run All stopped at a cell that raised"
+
+
+def wait_for_paint(explorer, kind, after, timeout=30):
+    """The first repaint of `kind` recorded after index `after` of the explorer's timings."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        timings = explorer.evaluate("node => node.timings")
+        found = [t for t in timings[after:] if t["kind"] == kind]
+        if found:
+            return found[0]
+        time.sleep(0.05)
+    raise AssertionError(f"no {kind} repaint within {timeout} s")
+
+
+def drag_start(page, explorer, target, moves=20):
+    """Drag the start point to the data point `target` as a reader does, in `moves` pointer moves."""
+    x, y = explorer.evaluate("node => node.probe().start")
+    tx, ty = explorer.evaluate("(node, [x, y]) => node.pixel(x, y)", list(target))
+    page.mouse.move(x, y)
+    page.mouse.down()
+    for k in range(1, moves + 1):
+        page.mouse.move(x + (tx - x) * k / moves, y + (ty - y) * k / moves)
+        time.sleep(0.016)
+    page.mouse.up()
+
+
+def press_and_time(page, explorer, slider, key, presses):
+    """Press `key` on a slider `presses` times; each time, the ms from the keydown to the explorer's repaint."""
+    latencies = []
+    for _ in range(presses):
+        count = len(explorer.evaluate("node => node.timings"))
+        slider.press(key)
+        painted = wait_for_paint(explorer, "data", count)
+        pressed = page.evaluate("window.gdlabKeydowns.at(-1)")
+        latencies.append(painted["paintedAt"] - pressed)
+    return latencies
 
 
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
-    """JupyterLab serving a copy of the chapter (running it in the browser must not touch the repository)."""
-    root, state = tmp_path_factory.mktemp("lab"), tmp_path_factory.mktemp("lab-state")
-    # Start the notebook's kernel without asking: on a busy machine JupyterLab may otherwise show its
-    # "Select Kernel" dialog, and Run All stops behind it.
-    tracker = state / "settings" / "@jupyterlab" / "notebook-extension" / "tracker.jupyterlab-settings"
-    tracker.parent.mkdir(parents=True)
-    tracker.write_text('{"autoStartDefaultKernel": true}')
-    notebook = json.loads(CHAPTER.read_text(encoding="utf-8"))  # without outputs: all the page shows, this run made
-    notebook["metadata"].pop("widgets", None)
-    for cell in notebook["cells"]:
-        if cell["cell_type"] == "code":
-            cell["outputs"], cell["execution_count"] = [], None
-    (root / CHAPTER.name).write_text(json.dumps(notebook), encoding="utf-8")
-    port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--allow-root", "--ip=127.0.0.1", f"--port={port}",
-         f"--ServerApp.root_dir={root}", f"--IdentityProvider.token={TOKEN}", "--LabApp.news_url=",
-         # A fresh workspace and settings: a workspace saved by an earlier session would reopen the notebook
-         # as the test opens it, and the two sessions can leave the page on a kernel that was shut down.
-         f"--LabApp.workspaces_dir={state / 'workspaces'}", f"--LabApp.user_settings_dir={state / 'settings'}",
-         "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=root,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
-    while True:
-        try:
-            urllib.request.urlopen(f"{url}/api/status?token={TOKEN}", timeout=2)
-            break
-        except OSError:
-            if time.monotonic() > deadline or server.poll() is not None:
-                server.kill()
-                pytest.fail("JupyterLab did not start within 90 s")
-            time.sleep(0.5)
-    yield url
-    server.terminate()
-    server.wait(timeout=30)
+    root = tmp_path_factory.mktemp("lab")
+    without_outputs(CHAPTER, root / CHAPTER.name)
+    log = root.parent / "jupyterlab.log"
+    with jupyterlab(root, log) as url:
+        yield url, log
 
 
-def test_explorers_render_and_a_slider_redraws_the_plot(lab, tmp_path):
-    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+def test_dragging_the_start_onto_an_eigenvector_redraws_the_recomputed_path(lab, tmp_path):
     from playwright.sync_api import sync_playwright
 
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        # If the dialog comes up anyway, answer it as a learner would.
-        page.add_locator_handler(page.locator(".jp-Dialog").get_by_role("button", name="Select"),
-                                 lambda button: button.click())
-        image = page.locator("img.widget-image").first
-        for attempt in range(2):  # if Run All does not start, reload once
-            page.goto(f"{lab}/lab/tree/{CHAPTER.name}?token={TOKEN}", timeout=120_000)
-            page.wait_for_selector(".jp-Notebook", timeout=120_000)
-            page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=120_000)
-            page.get_by_role("menuitem", name="Run").click()
-            page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
-            try:  # JupyterLab can come up talking to a kernel it has just replaced: then nothing runs
-                page.get_by_text("[1]:", exact=True).first.wait_for(timeout=30_000)
-                break
-            except PlaywrightTimeout:
-                if attempt:
-                    raise
-        image.wait_for(state="attached", timeout=240_000)  # off-screen cells are not painted (content-visibility)
-        page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=240_000)
-        image.scroll_into_view_if_needed()  # as a learner scrolls down to the explorer
-        image.wait_for(state="visible", timeout=30_000)
-        page.screenshot(path=str(tmp_path / "after_run_all.png"))
+    url, log = lab
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.add_init_script("window.gdlabKeydowns = []; document.addEventListener('keydown', "
+                                 "(event) => window.gdlabKeydowns.push(event.timeStamp), true);")
+            run_all(page, url, CHAPTER.name)
+            assert page.get_by_text("Error displaying widget").count() == 0
+            assert page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']").count() == 0
+            explorer = page.locator(".gdlab-explorer").first
+            explorer.scroll_into_view_if_needed()  # as a reader scrolls down to it
+            wait_for_paint(explorer, "data", 0)
+            page.screenshot(path=str(tmp_path / "before_drag.png"))
+            before = explorer.evaluate("node => [node.probe(), node.querySelector('canvas').toDataURL()]")
 
-        assert page.get_by_text("Error displaying widget").count() == 0
-        assert page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']").count() == 0
-        assert page.locator("img.widget-image").count() >= 1
+            count = len(explorer.evaluate("node => node.timings"))
+            drag_start(page, explorer, (-2.0, 0.02))  # within a few pixels of the x1 axis: it snaps onto it
+            deadline = time.monotonic() + 30
+            while explorer.evaluate("node => node.probe().lines[0].first")[1] != 0 and time.monotonic() < deadline:
+                time.sleep(0.05)
+            after = explorer.evaluate("node => [node.probe(), node.querySelector('canvas').toDataURL()]")
+            page.screenshot(path=str(tmp_path / "after_drag.png"))
+            first = after[0]["lines"][0]["first"]
+            assert first[0] == pytest.approx(-2.0, abs=0.05) and first[1] == 0, f"path starts at {first}"
+            assert after[0]["lines"] != before[0]["lines"] and after[1] != before[1], "the plot did not change"
+            assert "on an eigenvector" in explorer.get_by_role("status").inner_text()
+            drags = [t for t in explorer.evaluate("node => node.timings")[count:] if t["kind"] == "drag"]
+            assert drags, "no repaint answered a drag"
 
-        before = image.get_attribute("src")
-        explorer = page.locator(".widget-vbox", has=image).first
-        handle = explorer.locator(".widget-slider .noUi-handle").first
-        handle.focus()
-        for _ in range(5):
-            handle.press("ArrowRight")
-        page.wait_for_function("([img, before]) => img.getAttribute('src') !== before",
-                               arg=[image.element_handle(), before], timeout=30_000)
-        page.screenshot(path=str(tmp_path / "after_slider.png"))
-        assert image.get_attribute("src") != before
-        browser.close()
+            slider = page.get_by_role("slider").first  # the explorer's lr slider: keyboard, as a reader may use it
+            slider.focus()
+            keys = press_and_time(page, explorer, slider, "ArrowLeft", 5)
+            timings = explorer.evaluate("node => node.timings")
+            print(f"\nrepaint after a drag event, with the kernel's recomputed path: median "
+                  f"{statistics.median(t['latency'] for t in drags):.1f} ms over {len(drags)} answered moves")
+            print(f"repaint after a drag event, the start point alone (before the kernel answers): median "
+                  f"{statistics.median(t['latency'] for t in timings if t['kind'] == 'preview'):.1f} ms")
+            print(f"repaint after a key press on the lr slider: median {statistics.median(keys):.1f} ms "
+                  f"({len(keys)} presses)")
+            print(f"drawing time of one repaint: median "
+                  f"{statistics.median(t['drawMs'] for t in timings if t['kind'] in ('data', 'drag')):.2f} ms")
+            browser.close()
+    except Exception as error:
+        tail = log.read_text(encoding="utf-8")[-3000:] if log.exists() else "(no log)"
+        raise AssertionError(f"{error}\n--- screenshots in {tmp_path}; JupyterLab log {log}, its end:\n{tail}") \
+            from error

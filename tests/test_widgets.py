@@ -1,124 +1,177 @@
-"""Drive every explorer without a browser: set controls, check what the figure then shows."""
+"""Drive every explorer without a browser: set controls or drag the start as the browser does, then check that
+what the plot is sent equals gdlab's own computation."""
+import base64
 import warnings
 
 import ipywidgets as W
 import numpy as np
 import pytest
+from IPython.core.interactiveshell import InteractiveShell
+from IPython.display import display
+from IPython.utils.capture import capture_output
 
-from gdlab import data, optim, widgets
-from gdlab.descent import gradient_descent, minimize
-from gdlab.functions import Quadratic
+from gdlab import data, functions, optim, widgets
+from gdlab.descent import gradient_descent, heavy_ball_rate, minibatch_descent, minimize
 from gdlab.models import mse_grad
-from gdlab.optim import lr_scheduler
-
-
-def line_with_label(figure, label):
-    return next(line for ax in figure.axes for line in ax.get_lines() if line.get_label() == label)
+from gdlab.optim.lr_scheduler import make_scheduler
+from gdlab.widgets import lr, race
 
 
 def extreme_values(control):
-    if isinstance(control, (W.Dropdown, W.ToggleButtons, W.RadioButtons, W.SelectionSlider)):
-        return [o[1] if isinstance(o, tuple) else o for o in control.options]
+    if hasattr(control, "options"):
+        return list(control.options)
     if isinstance(control, W.FloatLogSlider):
         return [control.base**control.min, control.base**control.max]
-    if isinstance(control, W.Checkbox):
-        return [True, False]
     return [control.min, control.max]
 
 
+def float32(values):
+    with np.errstate(over="ignore"):
+        return np.asarray(values).astype("<f4")
+
+
+def decoded(text):
+    return np.frombuffer(base64.b64decode(text), dtype="<f4")
+
+
+def sent_lines(box):
+    """label -> (x, y) of every line the browser was sent, decoded."""
+    series = [s for panel in box.plot.data["panels"] for s in panel["series"]]
+    return {s["label"]: (decoded(s["x"]), decoded(s["y"])) for s in series}
+
+
+def drag(box, x, y, request=1):
+    """What the browser does when the reader drops the start point at (x, y): set the `drag` trait."""
+    box.plot.set_state({"drag": [x, y, request]})
+
+
+def points(line):
+    return np.column_stack([line.x, line.y])
+
+
 @pytest.mark.parametrize("name", widgets.__all__)
-def test_every_explorer_builds_with_defaults_and_survives_every_extreme(name):
+def test_every_explorer_builds_survives_every_extreme_and_sends_what_it_shows(name):
     box = getattr(widgets, name)()
-    assert isinstance(box, W.Box) and box.controls and box.figure.axes
-    image = next(child for child in box.children if isinstance(child, W.Image))
-    for ax in box.figure.axes:
-        assert ax.get_title() and ax.get_xlabel() and ax.get_ylabel()
+    assert isinstance(box, W.Box) and box.controls and box.plot in box.children
+    for panel in box.plot.figure["panels"]:
+        assert panel["title"] and panel["xlabel"] and panel["ylabel"]
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         for label, control in box.controls.items():
             for value in extreme_values(control):
                 control.value = value
                 assert not box.status.startswith("cannot draw"), f"{label}={value}: {box.status}"
-                assert image.value[:8] == b"\x89PNG\r\n\x1a\n"
+                assert box.plot.data["status"] == box.status
+                sent = sent_lines(box)
+                for line_label, line in box.lines.items():
+                    np.testing.assert_array_equal(sent[line_label][0], float32(line.x))
+                    np.testing.assert_array_equal(sent[line_label][1], float32(line.y))
 
 
-def test_lr_explorer_shows_the_gradient_descent_trajectory():
-    box = widgets.lr_explorer()
-    box.controls["objective"].value = "2-D: elongated quadratic (k = 10)"
-    box.controls["lr"].value = 0.05
-    box.controls["steps"].value = 30
-    q, x0 = widgets._LR_OBJECTIVES["2-D: elongated quadratic (k = 10)"]
+def test_lr_explorer_shows_gradient_descent_and_a_drag_recomputes_it():
+    box = widgets.lr_explorer(objective="2-D: elongated quadratic (k = 10)", lr=0.05, steps=30)
+    q, x0 = lr.OBJECTIVES["2-D: elongated quadratic (k = 10)"]
     trace = gradient_descent(q, q.grad, x0, lr=0.05, steps=30, tol=1e-10)
-    path = line_with_label(box.figure, "path")
-    np.testing.assert_array_equal(np.column_stack(path.get_data()), trace.xs)
-    assert box.status.startswith("stopped after 30 steps") and "lr x L = 0.5" in box.status
+    np.testing.assert_array_equal(points(box.lines["path"]), trace.xs)
+    np.testing.assert_array_equal(box.lines["f(x) \u2212 f*"].y, trace.losses - q.f_min)
+    assert box.status.startswith("after 30 steps") and "lr \u00d7 L = 0.5" in box.status
+    drag(box, 1.25, -2.0, request=7)
+    moved = gradient_descent(q, q.grad, [1.25, -2.0], lr=0.05, steps=30, tol=1e-10)
+    np.testing.assert_array_equal(points(box.lines["path"]), moved.xs)
+    assert (box.controls["x0"].value, box.controls["y0"].value) == (1.25, -2.0)
+    assert box.plot.data["seq"] == 7 and box.plot.data["panels"][0]["start"] == [1.25, -2.0]
 
 
-def test_lr_explorer_reports_divergence_on_the_plot():
+def test_lr_explorer_says_how_a_run_ended_from_its_status():
     box = widgets.lr_explorer()
-    box.controls["objective"].value = "1-D: f(x) = x^2"
     box.controls["lr"].value = 1.01  # lr x L = 2.02 > 2: |error| grows 1.02x per step, slowly
-    assert box.status.startswith("diverging: f - f* grew") and "try a smaller learning rate" in box.status
-    assert box.figure.axes[0].texts[0].get_text() == box.status
+    assert box.status.startswith("after 40 steps f \u2212 f* grew from 6.25") and "smaller learning rate" in box.status
+    assert box.plot.data["status_colour"] == "#a33a00"
     box.controls["lr"].value = 3.0
     assert box.status.startswith("diverged at step") and "try a smaller learning rate" in box.status
-    box.controls["lr"].value = 0.99
-    assert not box.status.startswith("diverged")
+    box.controls["lr"].value = 0.5  # lr x L = 1: one step lands on the minimum
+    assert box.status.startswith("converged in 1 steps")
+    drag(box, -1.5, 0.0)  # in 1-D only x matters: the start is on the curve
+    assert box.lines["path"].x[0] == -1.5 and box.lines["path"].y[0] == pytest.approx(2.25)
 
 
-def test_momentum_explorer_matches_sgd_with_momentum_and_the_theoretical_rate():
-    box = widgets.momentum_explorer()
-    box.controls["kappa"].value = 100
-    box.controls["lr"].value = 1.5
-    box.controls["momentum"].value = 0.8
-    box.controls["steps"].value = 200
-    q = Quadratic(np.diag([0.01, 1.0]))
+def test_lr_explorer_on_himmelblau_ends_in_the_basin_the_start_is_dragged_into():
+    box = widgets.lr_explorer(objective="himmelblau", lr=0.01, steps=300)
+    assert box.controls["objective"].value == "2-D: Himmelblau"
+    for start in [(2.0, 1.0), (-2.0, 2.0), (-2.0, -2.0), (2.0, -1.5)]:
+        drag(box, *start)
+        end = points(box.lines["path"])[-1]
+        trace = gradient_descent(functions.himmelblau, functions.himmelblau.grad, start, lr=0.01, steps=300, tol=1e-10)
+        np.testing.assert_array_equal(end, trace.x)
+        nearest = min(functions.himmelblau.minima, key=lambda m: np.linalg.norm(m - start))
+        assert np.linalg.norm(end - nearest) < 1e-4, (start, end)
+
+
+def test_lr_explorer_takes_an_objective_a_start_and_names_bad_arguments():
+    saddle = functions.saddle
+    box = widgets.lr_explorer(objective=saddle, x0=(1.0, 0.5))
+    assert box.controls["objective"].value == "saddle" and box.lines["path"].x[0] == 1.0
+    with pytest.raises(ValueError, match="objective must be one of"):
+        widgets.lr_explorer(objective="himmelbau")
+    with pytest.raises(ValueError, match="x0 must lie in the plotted box"):
+        widgets.lr_explorer(objective="rosenbrock", x0=(5.0, 0.0))
+    with pytest.raises(ValueError, match="x0 must have 2 coordinates"):
+        widgets.lr_explorer(objective="rosenbrock", x0=(1.0,))
+    with pytest.raises(ValueError, match=r"lr must be between 0.0001 and 10"):
+        widgets.lr_explorer(lr=100)
+    with pytest.raises(ValueError, match="must be 1 or 2-D"):
+        widgets.lr_explorer(objective=functions.Rosenbrock(3))
+    with pytest.raises(ValueError, match="must list its minima"):
+        widgets.lr_explorer(objective=functions.Quadratic(np.diag([1.0, -1.0])))
+
+
+def test_momentum_explorer_matches_heavy_ball_and_its_rate():
+    box = widgets.momentum_explorer(lr=1.5, momentum=0.8, kappa=100, steps=200)
+    q = functions.Quadratic(np.diag([0.01, 1.0]))
     trace = minimize(q, q.grad, [-2.5, 1.5], optim.SGD(lr=1.5, momentum=0.8), steps=200, tol=0.0)
-    path = line_with_label(box.figure, "path")
-    np.testing.assert_allclose(np.column_stack(path.get_data()), trace.xs, rtol=0, atol=0)
-    slow = line_with_label(box.figure, "direction of the smallest eigenvalue (slow)").get_ydata()
-    rate = max(widgets.heavy_ball_rate(1.5, 0.8, lam) for lam in (0.01, 1.0))
-    measured = (slow[-1] / slow[100]) ** (1 / 100)
-    assert measured == pytest.approx(rate, rel=0.02)
+    np.testing.assert_array_equal(points(box.lines["path"]), trace.xs)
+    slow = box.lines["|x\u2081|: slow direction"].y
+    rate = max(heavy_ball_rate(1.5, 0.8, lam) for lam in (0.01, 1.0))
+    assert (slow[-1] / slow[100]) ** (1 / 100) == pytest.approx(rate, rel=0.02)
     assert f"rate {rate:.4f}" in box.status
 
 
-def test_heavy_ball_rate_is_the_textbook_optimum():
-    kappa = 100.0
-    lr, beta = (2 / (1 + np.sqrt(1 / kappa))) ** 2, ((np.sqrt(kappa) - 1) / (np.sqrt(kappa) + 1)) ** 2
-    rate = max(widgets.heavy_ball_rate(lr, beta, lam) for lam in (1 / kappa, 1.0))
-    assert rate == pytest.approx((np.sqrt(kappa) - 1) / (np.sqrt(kappa) + 1), rel=1e-6)
-    assert widgets.heavy_ball_rate(1.0, 0.0, 0.5) == pytest.approx(0.5)
+def test_momentum_explorer_start_on_an_eigenvector_keeps_the_other_error_at_zero():
+    box = widgets.momentum_explorer(lr=0.5, momentum=0.5)
+    drag(box, -2.0, 0.0)  # on the x1 axis, the eigenvector of the slow direction
+    fast = box.lines["|x\u2082|: fast direction"].y
+    assert np.all(np.isnan(fast)), "zero error is left out of the log plot: the line vanishes"
+    assert np.all(box.lines["|x\u2081|: slow direction"].y > 0)
+    assert "on an eigenvector: x\u2082 is 0 and stays 0" in box.status
+    guides = box.plot.figure["panels"][0]["guides"]
+    assert guides == {"x": [0.0], "y": [0.0], "label": "eigenvectors (the start snaps on)"}
 
 
-def test_optimizer_race_shows_each_lanes_minimize_trajectory_and_reuses_longer_runs():
-    box = widgets.optimizer_race()
-    box.controls["objective"].value = "Rosenbrock"
-    box.controls["optimizer4"].value = "NAdam"
-    box.controls["lr4"].value = 0.02
-    box.controls["beta4"].value = 0.8
-    box.controls["steps"].value = 400
-    f = widgets._RACE_OBJECTIVES["Rosenbrock"][0]
-    x0 = [box.controls["x0"].value, box.controls["y0"].value]
-    trace = minimize(f, f.grad, x0, optim.NAdam(lr=0.02, betas=(0.8, 0.999)), steps=400, tol=1e-10)
-    np.testing.assert_array_equal(np.column_stack(line_with_label(box.figure, "path 4").get_data()), trace.xs)
-    box.controls["steps"].value = 100  # a prefix of the cached run, equal to a run of 100 steps
-    short = minimize(f, f.grad, x0, optim.NAdam(lr=0.02, betas=(0.8, 0.999)), steps=100, tol=1e-10)
-    np.testing.assert_array_equal(np.column_stack(line_with_label(box.figure, "path 4").get_data()), short.xs)
-    assert f"4 NAdam, lr 2.0e-02, β 0.80: f - f* {short.losses[-1]:.1e}" in box.lanes.value
-    box.controls["steps"].value = 600  # longer than the cached run: redone, to the slider's maximum
-    longer = minimize(f, f.grad, x0, optim.NAdam(lr=0.02, betas=(0.8, 0.999)), steps=600, tol=1e-10)
-    np.testing.assert_array_equal(np.column_stack(line_with_label(box.figure, "path 4").get_data()), longer.xs)
+def test_optimizer_race_lanes_are_minimize_runs_reused_for_shorter_races_and_redone_on_a_drag():
+    box = widgets.optimizer_race(lanes=[("SGD", 1.5e-3, 0.0), ("NAdam", 0.02, 0.8)], steps=400)
+    f = functions.rosenbrock
+    full = minimize(f, f.grad, (-1.5, 2.0), optim.NAdam(lr=0.02, betas=(0.8, 0.999)), steps=400, tol=1e-10)
+    np.testing.assert_array_equal(points(box.lines["2 NAdam"]), full.xs)
+    box.controls["steps"].value = 100  # a prefix of the cached run equals a run of 100 steps
+    short = minimize(f, f.grad, (-1.5, 2.0), optim.NAdam(lr=0.02, betas=(0.8, 0.999)), steps=100, tol=1e-10)
+    np.testing.assert_array_equal(points(box.lines["2 NAdam"]), short.xs)
+    note = f"2 NAdam, lr 2.0e-02, \u03b2 0.80: f \u2212 f* = {short.losses[-1]:.1e} after 100 steps"
+    assert (note, race.COLOURS[1]) in box.view.notes
+    drag(box, 0.5, -0.5, request=3)
+    for lane, optimizer in (("1 SGD", optim.SGD(lr=1.5e-3)), ("2 NAdam", optim.NAdam(lr=0.02, betas=(0.8, 0.999)))):
+        moved = minimize(f, f.grad, (0.5, -0.5), optimizer, steps=100, tol=1e-10)
+        np.testing.assert_array_equal(points(box.lines[lane]), moved.xs)
+    assert box.plot.data["seq"] == 3
     box.controls["lr1"].value = 10.0
     assert box.status == "lane 1 diverged: try a smaller lr"
-    assert "1 SGD, lr 1.0e+01: diverged at step" in box.lanes.value
-    box.controls["optimizer1"].value = "(none)"
-    assert box.status.startswith("lowest f after 600 steps: ")
+    assert box.view.notes[0][0].startswith("1 SGD, lr 1.0e+01: diverged at step")
+    box.controls["optimizer1"].value = box.controls["optimizer2"].value = "(none)"
+    assert box.status == "pick an optimizer in one of the lanes" and not box.lines
 
 
 def test_optimizer_race_moves_the_start_sliders_into_each_objectives_domain():
     box = widgets.optimizer_race()
-    for name, (f, start) in widgets._RACE_OBJECTIVES.items():
+    for name, (f, start) in race.OBJECTIVES.items():
         box.controls["objective"].value = name
         for slider, (low, high), value in zip((box.controls["x0"], box.controls["y0"]), f.domain, start):
             assert (slider.min, slider.max, slider.value) == pytest.approx((low, high, value))
@@ -126,11 +179,7 @@ def test_optimizer_race_moves_the_start_sliders_into_each_objectives_domain():
 
 
 def test_minibatch_explorer_path_is_minibatch_sgd_and_full_batch_is_smooth():
-    box = widgets.minibatch_explorer()
-    box.controls["batch_size"].value = 20
-    box.controls["lr"].value = 0.1
-    box.controls["epochs"].value = 3
-    box.controls["seed"].value = 4
+    box = widgets.minibatch_explorer(batch_size=20, lr=0.1, epochs=3, seed=4)
     dataset = data.linear_regression(n=200, n_features=1, noise=1.0, seed=0)
     rng, w, b, expected = np.random.default_rng(4), np.zeros(1), 0.0, [[0.0, 0.0]]
     for _ in range(3):
@@ -138,48 +187,51 @@ def test_minibatch_explorer_path_is_minibatch_sgd_and_full_batch_is_smooth():
             gw, gb = mse_grad(w, b, Xb, yb)
             w, b = w - 0.1 * gw, b - 0.1 * gb
             expected.append([w[0], b])
-    np.testing.assert_allclose(np.column_stack(line_with_label(box.figure, "path").get_data()), expected, rtol=1e-12)
+    np.testing.assert_allclose(points(box.lines["path"]), expected, rtol=1e-12)
     assert box.status.startswith("30 updates of 20 samples")
-
-    def gap_curve():
-        return line_with_label(box.figure, "gap").get_ydata()
-
     box.controls["batch_size"].value = 200  # full batch: plain gradient descent, the gap falls every step
-    assert np.all(np.diff(gap_curve()) < 0)
+    assert np.all(np.diff(box.lines["gap"].y) < 0)
     box.controls["batch_size"].value = 1  # one sample per step: the gap jumps up and down
-    assert np.mean(np.diff(gap_curve()) > 0) > 0.3
-    box.controls["batch_size"].value = 1
+    assert np.mean(np.diff(box.lines["gap"].y) > 0) > 0.3
     box.controls["lr"].value = 1.0
     assert box.status.startswith("diverged at update") and "smaller learning rate or a larger batch" in box.status
 
 
+def test_minibatch_explorer_reuses_a_longer_run_for_fewer_epochs():
+    box = widgets.minibatch_explorer(epochs=12)
+    box.controls["epochs"].value = 5
+    dataset = data.linear_regression(n=200, n_features=1, noise=1.0, seed=0)
+    trace = minibatch_descent(dataset.X, dataset.y, optim.SGD(lr=0.05), 10, 5, seed=0)
+    np.testing.assert_array_equal(points(box.lines["path"]), trace.xs)
+
+
 @pytest.mark.parametrize("schedule", ["step", "cosine", "warm-up + cosine", "one-cycle"])
 def test_schedule_explorer_draws_the_gdlab_schedule(schedule):
-    box = widgets.schedule_explorer()
-    for name, value in {"schedule": schedule, "lr": 0.2, "epochs": 30, "gamma": 0.7, "step_size": 4, "warmup": 6}.items():
-        box.controls[name].value = value
-    opt = optim.SGD(lr=0.2)
-    scheduler = {"step": lambda: lr_scheduler.StepLR(opt, step_size=4, gamma=0.7),
-                 "cosine": lambda: lr_scheduler.CosineAnnealingLR(opt, T_max=30),
-                 "warm-up + cosine": lambda: lr_scheduler.SequentialLR(opt, [
-                     lr_scheduler.LinearLR(opt, start_factor=0.01, total_iters=6),
-                     lr_scheduler.CosineAnnealingLR(opt, T_max=24)], milestones=[6]),
-                 "one-cycle": lambda: lr_scheduler.OneCycleLR(opt, max_lr=0.2, total_steps=30, pct_start=0.2,
-                                                              cycle_momentum=False)}[schedule]()
-    expected = []
-    for epoch in range(30):
-        expected.append(opt.lr)
-        if epoch < 29:
-            scheduler.step()
-    drawn = line_with_label(box.figure, "lr").get_ydata() * 0.2
-    np.testing.assert_allclose(drawn, expected, rtol=1e-12)
+    box = widgets.schedule_explorer(schedule=schedule, lr=0.2, epochs=30, gamma=0.7, step_size=4, warmup=6)
+    optimizer = optim.SGD(lr=0.2)
+    scheduler, expected = make_scheduler(schedule, optimizer, 30, gamma=0.7, step_size=4, warmup=6), []
+    for _ in range(30):
+        expected.append(optimizer.lr)
+        scheduler.step()
+    np.testing.assert_allclose(box.lines["lr"].y * 0.2, expected, rtol=1e-12)
     assert box.controls["gamma"].disabled == (schedule != "step")
     assert box.status.startswith(f"{schedule}, peak lr 0.200: final gap")
 
 
 def test_schedule_explorer_beats_the_constant_lr_noise_floor_with_a_decay():
     box = widgets.schedule_explorer()
-    box.controls["schedule"].value = "cosine"
-    ours = line_with_label(box.figure, "with the schedule").get_ydata()[-1]
-    constant = line_with_label(box.figure, "constant lr").get_ydata()[-1]
-    assert ours < constant / 3
+    assert box.lines["cosine"].y[-1] < box.lines["constant lr"].y[-1] / 3
+
+
+@pytest.mark.parametrize("name", widgets.__all__)
+def test_a_displayed_explorer_carries_a_png_of_its_first_state(name):
+    InteractiveShell.instance()
+    box = getattr(widgets, name)()
+    with capture_output() as captured:
+        display(box)
+    (output,) = captured.outputs
+    assert output.data["application/vnd.jupyter.widget-view+json"]["model_id"] == box.model_id
+    png = base64.b64decode(output.data["image/png"])
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    width, height = int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
+    assert width == 1000 and 400 <= height <= 600
