@@ -23,13 +23,14 @@ class SGD(Optimizer):
                              f"got momentum={self.momentum}, dampening={self.dampening}")
 
     def _update(self, x, g, state):
-        if self.momentum:
-            if "momentum_buffer" not in state:
-                state["momentum_buffer"] = np.array(g)  # a copy of the first gradient, undamped, as torch starts
-            else:  # b = momentum * b + (1 - dampening) * g, in place: torch's form, and no new array per step
-                b = state["momentum_buffer"]
-                b *= self.momentum
-                b += (1 - self.dampening) * g
+        if not self.momentum:
+            x -= self.lr * g
+            return
+        if "momentum_buffer" not in state:
+            state["momentum_buffer"] = np.array(g)  # a copy of the first gradient, undamped, as torch starts
+        else:  # b = momentum * b + (1 - dampening) * g, in place: torch's form, and no new array per step
             b = state["momentum_buffer"]
-            g = g + self.momentum * b if self.nesterov else b
-        x -= self.lr * g
+            b *= self.momentum
+            b += (1 - self.dampening) * g
+        b = state["momentum_buffer"]
+        x -= self.lr * (g + self.momentum * b if self.nesterov else b)
