@@ -3,9 +3,10 @@ import functools
 
 import numpy as np
 import pytest
-from conftest import assert_reports, stub
 
+from conftest import assert_reports, stub
 from gdlab import check, optim
+from gdlab.check.chapter04 import _rotated
 from gdlab.descent import minimize
 from gdlab.functions import rosenbrock
 
@@ -87,7 +88,7 @@ def textbook_nesterov(grad, x0, lr, momentum, steps):
     return np.array(xs)
 
 
-def raise_value_error(*args):
+def raise_value_error(*_):
     raise ValueError("boom")
 
 
@@ -95,9 +96,11 @@ def raise_value_error(*args):
 # Task 3: the best constants
 
 
-def constants(A, lr_rule="polyak", momentum_rule="polyak", diagonal=False):
+def constants(A, lr_rule="polyak", momentum_rule="polyak", diagonal=False, eigvals_order=False):
     values = np.diag(A) if diagonal else np.linalg.eigvalsh(A)
     mu, L = values.min(), values.max()
+    if eigvals_order:  # the habit of taking np.linalg.eigvals(A)[0] and [-1] as mu and L
+        mu, L = np.linalg.eigvals(A)[[0, -1]].real
     kappa = L / mu
     s = np.sqrt(kappa)
     lr = {"polyak": 4 / (np.sqrt(L) + np.sqrt(mu)) ** 2, "gd": 2 / (L + mu),
@@ -115,13 +118,22 @@ def errors(trace, x_star):
     return np.linalg.norm(trace.xs - x_star, axis=1)
 
 
-def tail_rate(values, n, start=None, extra=0):
+def tail_rate(values, n, start=None, extra=0, root=True):
     h = n // 2 if start is None else start
-    return (values[n] / values[h]) ** (1 / (n - h + extra))
+    return (values[n] / values[h]) ** (1 / (n - h + extra) if root else 1)
+
+
+def loss_gaps(trace):
+    """f(x_k) - f* on the check's quadratics: Hessian diag(1/50, 1) (200 steps) or diag(0.01, 1) (300), x* = (1, -2)."""
+    smallest = {200: 1 / 50, 300: 0.01}[trace.steps]
+    return trace.losses + 0.5 * (smallest * 1.0**2 + 1.0 * (-2.0) ** 2)
 
 
 def rate_from(trace, x_star, quantity="errors", **kwargs):
-    values = {"errors": errors(trace, x_star), "losses": trace.losses, "grad_norms": trace.grad_norms}[quantity]
+    values = {"errors": errors(trace, x_star), "losses": trace.losses, "gaps": loss_gaps(trace),
+              "grad_norms": trace.grad_norms, "from 0": np.linalg.norm(trace.xs, axis=1),
+              "no axis": np.linalg.norm(trace.xs - x_star), "axis 0": np.linalg.norm(trace.xs - x_star, axis=0),
+              "per coordinate": np.abs(trace.xs - x_star)}[quantity]
     return tail_rate(values, trace.steps, **kwargs)
 
 
@@ -160,6 +172,7 @@ CH04 = [
     ("task1", raise_value_error, "FAIL", "raised ValueError: boom"),
     ("task1", polyak, "FAIL", "dampening is ignored"),
     ("task1", zero_initialised_buffer, "FAIL", "the first buffer must be the first gradient, undamped"),
+    ("task1", lambda *a: momentum_run(*a, first=a[3] + 1 - a[4]), "FAIL", "the first gradient entered the buffer"),
     ("task1", lambda *a: momentum_run(*a, keep_buffer=False), "FAIL", "that is plain gradient descent"),
     ("task1", lambda *a: momentum_run(*a, weight=a[4]), "FAIL", "multiplied by dampening; it should be (1 - damp"),
     ("task1", lambda *a: momentum_run(*a, weight=1 - a[3]), "FAIL", "that is an exponential moving average"),
@@ -193,15 +206,21 @@ CH04 = [
     ("task3", lambda A: constants(A)[::-1], "FAIL", "your lr for A with eigenvalues 0.25, 1, 4 is 0.36, expected 0.64"),
     ("task4", rate_from, "PASS", "0.96078 (theory 0.96078)"),
     ("task4", stub(4), "TODO", "not implemented yet"),
-    ("task4", lambda t, x: rate_from(t, x, "losses"), "FAIL", "measured on the losses f(x) - f*"),
-    ("task4", lambda t, x: np.sqrt(rate_from(t, x, "losses")), "FAIL", "the square root of the loss ratio"),
+    ("task4", lambda t, x: rate_from(t, x, "gaps"), "FAIL", "measured on the losses f(x) - f*"),
+    ("task4", lambda t, x: np.sqrt(rate_from(t, x, "gaps")), "FAIL", "the square root of the loss ratio"),
+    ("task4", lambda t, x: rate_from(t, x, "losses"), "FAIL", "the losses f(x) themselves"),
+    ("task4", lambda t, x: rate_from(t, x, "from 0"), "FAIL", "the distance to 0"),
+    ("task4", lambda t, x: rate_from(t, x, "no axis"), "FAIL", "not one number per step"),
+    ("task4", lambda t, x: rate_from(t, x, "axis 0"), "FAIL", "not one number per step"),
+    ("task4", lambda t, x: rate_from(t, x, "per coordinate"), "FAIL", "one rate per coordinate"),
+    ("task4", lambda t, x: rate_from(t, x, root=False), "FAIL", "the rate per step is its (n - h)-th root"),
     ("task4", arithmetic_mean_rate, "FAIL", "take the geometric mean"),
     ("task4", lambda t, x: rate_from(t, x, start=0), "FAIL", "over the whole run"),
     ("task4", first_half_rate, "FAIL", "measured over the first half"),
     ("task4", lambda t, x: rate_from(t, x, extra=1), "FAIL", "the exponent is 1/(n - h)"),
     ("task4", lambda t, x: rate_from(t, x, "grad_norms"), "FAIL", "that uses the gradient norms"),
     ("task4", lambda t, x: errors(t, x)[1:] / errors(t, x)[:-1], "FAIL", "return one number"),
-    ("task4", lambda t, x: tail_rate(errors(t, x), len(t.xs)), "FAIL", "IndexError"),
+    ("task4", lambda t, x: tail_rate(errors(t, x), len(t.xs)), "FAIL", "n is trace.steps = 200"),
     ("task5", fastest, "PASS", "heavy ball: momentum 0.97 in 992 steps; Nesterov: momentum 0.97 in 599 steps"),
     ("task5", stub(5), "TODO", "not implemented yet"),
     ("task5", lambda m, n: fastest(m, n, count_diverged=True), "FAIL", "momentum 0.995 diverged (at step 80)"),
@@ -223,4 +242,13 @@ def test_ch04(task, answer, status, hint, capsys):
 def test_the_rates_reported_are_measured(capsys):
     result = check.ch04.task4(rate_from)
     capsys.readouterr()
-    assert "heavy ball, lr = 1, momentum = 0.9, κ = 100: 0.94811 (theory 0.94868)" in result.message
+    assert "heavy ball, lr = 1, momentum = 0.9, κ = 100: 0.94984 (theory 0.94868)" in result.message
+
+
+def test_unsorted_eigvals_are_named(capsys):
+    """np.linalg.eigvals(A)[0] and [-1] taken as mu and L: FAIL with a hint where LAPACK's order is not sorted."""
+    eigenvalues = np.linalg.eigvals(_rotated((4.0, 1.0, 9.0))).real
+    if eigenvalues[0] == eigenvalues.min() and eigenvalues[-1] == eigenvalues.max():
+        pytest.skip("this LAPACK returns these eigenvalues sorted: the habit cannot be caught here")
+    result = check.ch04.task3(lambda A: constants(A, eigvals_order=True))
+    assert_reports(capsys, result, "FAIL", "np.linalg.eigvals does not sort the eigenvalues")

@@ -1,16 +1,19 @@
 """Checks for exercises/04_momentum_nesterov.ipynb."""
 import functools
+import re
 
 import numpy as np
 
 from gdlab import optim
-from gdlab.check.core import Chapter, call, close, fail, number
+from gdlab.check.core import Chapter, Failed, call, close, fail, number
 from gdlab.descent import minimize
 from gdlab.functions import Quadratic, rosenbrock
 
 _Q2 = Quadratic([[3.0, 1.0], [1.0, 2.0]], [1.0, 0.0])
 _ROSENBROCK_START, _ROSENBROCK_LR, _ROSENBROCK_TOL, _ROSENBROCK_STEPS = (-1.2, 1.0), 1e-3, 1e-6, 20_000
 _MOMENTA = (0.8, 0.9, 0.95, 0.97, 0.98, 0.99, 0.995)
+_UNSORTED = ("np.linalg.eigvals does not sort the eigenvalues, so its first and last are not mu and L: take their "
+             "min() and max(), or use np.linalg.eigvalsh (sorted, for symmetric matrices)")
 
 
 def _rotated(eigenvalues, angle=0.5):
@@ -52,7 +55,7 @@ def _textbook_nesterov(x0, lr, momentum, steps):
     return np.array(xs)
 
 
-def _iterates_mistakes(right, x0, lr, steps, run):
+def _iterates_mistakes(right, lr, steps, run):
     """The off-by-one and shape mistakes of any run returning iterates; `run(lr, steps)` makes the iterates."""
     return {
         "you moved uphill: the step is x - lr * (...), not x + lr * (...)": run(-lr, steps),
@@ -65,8 +68,10 @@ def _iterates_mistakes(right, x0, lr, steps, run):
     }
 
 
-def _quadratic_trace(eigenvalues, lr, momentum, steps):
-    q = Quadratic(np.diag(eigenvalues))
+def _quadratic_trace(eigenvalues, lr, momentum, steps, x_star=(0.0, 0.0)):
+    """SGD with momentum on the quadratic with Hessian diag(eigenvalues) and minimum x_star, from (-2.5, 1.5)."""
+    A = np.diag(eigenvalues)
+    q = Quadratic(A, A @ np.asarray(x_star))
     return minimize(q, q.grad, [-2.5, 1.5], optim.SGD(lr=lr, momentum=momentum), steps=steps, tol=0.0)
 
 
@@ -80,6 +85,27 @@ def _rosenbrock_runs(nesterov):
 
 def _fastest(runs):
     return min((steps, m) for m, (status, steps) in runs.items() if status == "converged")[::-1]
+
+
+def _quadratic_min(eigenvalues, x_star):
+    """f* of the quadratic of _quadratic_trace: f(x*) = -x*ᵀ A x* / 2."""
+    return -0.5 * np.sum(np.asarray(eigenvalues) * np.asarray(x_star) ** 2)
+
+
+def _call_rate(convergence_rate, trace, x_star, n):
+    """The learner's convergence_rate(trace, x_star); a hint for the index errors of a wrongly shaped error array."""
+    try:
+        return call(convergence_rate, trace, x_star)
+    except Failed as failure:
+        message = str(failure)
+        if "invalid index to scalar variable" in message or re.search(r"with size 2\b", message):
+            fail("your errors are not one number per step: the error of step k is the norm of row k, "
+                 "np.linalg.norm(trace.xs - x_star, axis=1) (without axis=1, norm returns one number for the whole "
+                 "array; axis=0 gives one per coordinate).")
+        if f"index {n + 1} is out of bounds" in message:
+            fail(f"n is trace.steps = {n}: a run of n updates has n + 1 points, indexed 0 to n, so len(trace.xs) "
+                 "is one more than n.")
+        raise
 
 
 class ch04(Chapter):
@@ -97,14 +123,17 @@ class ch04(Chapter):
                     _variant(x0, lr, steps, 0.0),
                 "the first buffer must be the first gradient, undamped (torch's b_1 = g_1); starting from b = 0 "
                 "damps the first gradient too": _variant(x0, lr, steps, momentum, 1 - dampening, first=1 - dampening),
+                "the first gradient entered the buffer twice (b = g, then b = momentum * b + ... at the same step); "
+                "at the first step b = g only": _variant(x0, lr, steps, momentum, 1 - dampening,
+                                                          first=momentum + 1 - dampening),
                 "dampening is ignored: new gradients enter the buffer multiplied by (1 - dampening)":
                     _variant(x0, lr, steps, momentum),
                 "the gradient is multiplied by dampening; it should be (1 - dampening)":
                     _variant(x0, lr, steps, momentum, dampening),
                 "that is an exponential moving average, b = momentum * b + (1 - momentum) * g; torch adds "
                 "(1 - dampening) * g": _variant(x0, lr, steps, momentum, 1 - momentum),
-                **_iterates_mistakes(right, x0, lr, steps,
-                                     lambda lr_, n: _variant(x0, lr_, n, momentum, 1 - dampening)),
+                **_iterates_mistakes(right, lr, steps,
+                                     lambda lr_, n, m=momentum, d=dampening: _variant(x0, lr_, n, m, 1 - d)),
             })
             if not np.array_equal(given, x0):
                 fail("your function changed the caller's x0 in place; start from x = np.array(x0, dtype=float).")
@@ -122,17 +151,19 @@ class ch04(Chapter):
             "y_k = x_k + momentum * (x_k - x_{k-1}), which the form g + momentum * b follows":
                 _textbook_nesterov(x0, lr, momentum, steps),
             "momentum has no effect: that is plain gradient descent": _variant(x0, lr, steps, 0.0),
-            **_iterates_mistakes(right, x0, lr, steps, lambda lr_, n: _variant(x0, lr_, n, momentum, nesterov=True)),
+            **_iterates_mistakes(right, lr, steps, lambda lr_, n: _variant(x0, lr_, n, momentum, nesterov=True)),
         })
         return "equal to gdlab.optim.SGD(nesterov=True), whose iterates are Nesterov's look-ahead points."
 
     def task3(best_heavy_ball):
         "the best constants from the Hessian"
-        for eigenvalues in ((0.25, 1.0, 4.0), (1.0, 100.0)):
+        for eigenvalues in ((0.25, 1.0, 4.0), (4.0, 1.0, 9.0), (1.0, 100.0)):
             A = _rotated(eigenvalues)
             mu, L = min(eigenvalues), max(eigenvalues)
             s = np.sqrt(L / mu)
-            where = f"for A with eigenvalues {', '.join(f'{v:g}' for v in eigenvalues)}"
+            where = f"for A with eigenvalues {', '.join(f'{v:g}' for v in sorted(eigenvalues))}"
+            first, last = np.linalg.eigvals(A)[[0, -1]].real  # LAPACK's order, not sorted
+            unsorted = np.sqrt(max(first, last) / min(first, last))
             got = call(best_heavy_ball, A.copy())
             if not (isinstance(got, (tuple, list)) and len(got) == 2):
                 fail(f"{where}: return a pair (lr, momentum), got {type(got).__name__}.")
@@ -144,6 +175,7 @@ class ch04(Chapter):
                 "use the square roots of the eigenvalues: lr = 4/(√L + √μ)²": 4 / (L + mu),
                 "that is 1/L; heavy ball's best step is 4/(√L + √μ)², larger": 1 / L,
                 "use the eigenvalues of A, not its diagonal entries": 4 / (np.sqrt(d_L) + np.sqrt(d_mu)) ** 2,
+                _UNSORTED: 4 / (np.sqrt(first) + np.sqrt(last)) ** 2,
             })
             close(momentum, ((s - 1) / (s + 1)) ** 2, f"your momentum {where}", {
                 "that is the rate (√κ - 1)/(√κ + 1); the momentum is its square": (s - 1) / (s + 1),
@@ -152,6 +184,7 @@ class ch04(Chapter):
                     (s**2 - 1) / (s**2 + 1),
                 "use the eigenvalues of A, not its diagonal entries":
                     ((np.sqrt(d_L / d_mu) - 1) / (np.sqrt(d_L / d_mu) + 1)) ** 2,
+                _UNSORTED: ((unsorted - 1) / (unsorted + 1)) ** 2,
             })
         errors = np.linalg.norm(_quadratic_trace((mu, L), lr, momentum, 1000).xs, axis=1)
         measured = (errors[-1] / errors[500]) ** (1 / 500)
@@ -164,20 +197,30 @@ class ch04(Chapter):
         "measure a convergence rate"
         runs = [("gradient descent, lr = 2/(L+μ), κ = 50", (1 / 50, 1.0), 2 / (1 + 1 / 50), 0.0, 200, 49 / 51),
                 ("heavy ball, lr = 1, momentum = 0.9, κ = 100", (0.01, 1.0), 1.0, 0.9, 300, np.sqrt(0.9))]
+        x_star = np.array([1.0, -2.0])
         report = []
         for name, eigenvalues, lr, momentum, steps, theory in runs:
-            trace = _quadratic_trace(eigenvalues, lr, momentum, steps)
-            e = np.linalg.norm(trace.xs, axis=1)
+            trace = _quadratic_trace(eigenvalues, lr, momentum, steps, x_star)
+            e = np.linalg.norm(trace.xs - x_star, axis=1)
             n, h = steps, steps // 2
+            gaps = trace.losses - _quadratic_min(eigenvalues, x_star)  # f(x_k) - f*
 
-            def tail(values):
+            def tail(values, n=n, h=h):
                 return (values[n] / values[h]) ** (1 / (n - h))
 
-            got = close(call(convergence_rate, trace, np.zeros(2)), tail(e), f"your rate for {name}", {
+            got = close(_call_rate(convergence_rate, trace, x_star, n), tail(e), f"your rate for {name}", {
                 "that is measured on the losses f(x) - f*, which shrink like the rate squared; use the errors "
-                "|x_k - x*|": tail(trace.losses),
+                "|x_k - x*|": tail(gaps),
                 "that is the square root of the loss ratio: close, but measure the errors |x_k - x*| as asked":
-                    np.sqrt(tail(trace.losses)),
+                    np.sqrt(tail(gaps)),
+                "that is measured on the losses f(x) themselves, which approach f*, not 0; use the errors "
+                "|x_k - x*|": tail(trace.losses),
+                "that measures |x_k|, the distance to 0; the error is the distance to the minimum, |x_k - x_star|":
+                    tail(np.linalg.norm(trace.xs, axis=1)),
+                "that is one rate per coordinate; the error of a point is one number, the norm of its row: "
+                "np.linalg.norm(trace.xs - x_star, axis=1)": tail(np.abs(trace.xs - x_star)),
+                "that is the shrink over all n - h steps of the second half; the rate per step is its (n - h)-th "
+                "root": e[n] / e[h],
                 "that is the arithmetic mean of the ratios; a rate multiplies, so take the geometric mean, "
                 "(e_n / e_h)^(1/(n - h))": np.mean(e[h + 1:] / e[h:-1]),
                 "that is measured over the whole run, start-up included; use the second half, from h = n // 2":
