@@ -34,13 +34,14 @@ import json, statistics, time
 import ipywidgets as W
 import numpy as np
 from gdlab import widgets
+from gdlab.widgets._explorer import values_of
 
 def values_across(control, n=15):
-    if hasattr(control, "options"):
-        options = list(control.options)
+    options = values_of(control) if hasattr(control, "options") else None
+    if isinstance(control, W.SelectionSlider):  # n of its values, spread evenly (log sliders: on a log scale)
+        return [options[round(i)] for i in np.linspace(0, len(options) - 1, n)]
+    if isinstance(control, W.Dropdown):
         return (options * n)[: max(n, len(options))]
-    if isinstance(control, W.FloatLogSlider):
-        return list(control.base ** np.linspace(control.min, control.max, n))
     values = np.linspace(control.min, control.max, n)
     return [int(round(v)) for v in values] if isinstance(control, W.IntSlider) else list(values)
 

@@ -8,6 +8,7 @@ image that saved notebooks show where no kernel runs.
 """
 import base64
 import functools
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,7 +19,7 @@ import traitlets
 from anywidget._util import get_repr_metadata  # Colab's widget-manager metadata, as anywidget adds it
 from IPython.display import display
 
-from gdlab._validate import as_point, as_real, count, one_of
+from gdlab._validate import as_point, as_real, count, one_of, positive
 from gdlab.functions import Objective
 
 # Okabe & Ito (2008), "Color Universal Design": told apart with every common colour-vision deficiency.
@@ -195,10 +196,21 @@ def set_range(slider, low, high, value):
     slider.step = 10 ** np.floor(np.log10((high - low) / 150))
 
 
-def slider_range(slider):
-    if isinstance(slider, W.FloatLogSlider):
-        return slider.base**slider.min, slider.base**slider.max
-    return slider.min, slider.max
+# Round numbers per decade: what a log slider offers (a slider of round values moves by index in the browser,
+# so the value Python sets is exactly the one the reader sees; a float slider would round it to its step).
+ROUND_NUMBERS = (1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 7, 8, 9)
+
+
+def log_slider(description, low, high, value):
+    """A slider over the round numbers from `low` to `high`, evenly spread on a log scale."""
+    decades = range(math.floor(math.log10(low)), math.ceil(math.log10(high)) + 1)
+    values = [v for k in decades for m in ROUND_NUMBERS if low <= (v := float(f"{m}e{k}")) <= high]
+    return W.SelectionSlider(options=[(f"{v:g}", v) for v in values], value=value, description=description)
+
+
+def values_of(selection):
+    """The values a menu or selection slider offers (its options are values, or (label, value) pairs)."""
+    return [option[1] if isinstance(option, tuple) else option for option in selection.options]
 
 
 def set_values(controls, **values):
@@ -209,14 +221,21 @@ def set_values(controls, **values):
 
 
 def checked(value, name, control):
-    """`value` if `control` can take it, else an error naming `name` and what the control allows."""
-    if hasattr(control, "options"):
+    """`value` if `control` can take it, rounded to the nearest value it offers; else an error naming `name` and
+    what the control allows. (A browser's slider rounds to its step and sends that back: rounding here keeps
+    the saved image and the live explorer on the same run.)"""
+    if isinstance(control, W.Dropdown):
         return one_of(value, name, tuple(control.options))
+    if isinstance(control, W.SelectionSlider):
+        offered = values_of(control)
+        number = positive(value, name)
+        if not offered[0] <= number <= offered[-1]:
+            raise ValueError(f"{name} must be between {offered[0]:g} and {offered[-1]:g}, got {number:g}")
+        return min(offered, key=lambda option: abs(math.log(option / number)))
     number = count(value, name) if isinstance(control, W.IntSlider) else as_real(value, name)
-    low, high = slider_range(control)
-    if not low <= number <= high:
-        raise ValueError(f"{name} must be between {low:g} and {high:g} (the slider's range), got {number:g}")
-    return number
+    if not control.min <= number <= control.max:
+        raise ValueError(f"{name} must be between {control.min:g} and {control.max:g}, got {number:g}")
+    return type(number)(round(control.min + round((number - control.min) / control.step) * control.step, 10))
 
 
 def pick_objective(menu, objective, x0, dims=(2,)):
@@ -269,6 +288,8 @@ class Explorer(W.VBox):
         self.view, self.status, self._panels = None, "", None
         names = list(controls)
         rows = rows or [names[i:i + 3] for i in range(0, len(names), 3)]
+        for control in controls.values():
+            control.style.description_width = "104px"  # "momentum/β1", "warm-up epochs" in full
         super().__init__([W.HBox([controls[name] for name in row]) for row in rows] + [self.plot])
         for control in controls.values():
             control.observe(self._on_change, names="value")

@@ -163,7 +163,7 @@ function drawSeries(ctx, s, sx, sy, ylog, until) {
 function drawLegend(ctx, entries, plot, corner) {
   if (!entries.length) return;
   ctx.font = FONT;
-  const width = 34 + Math.max(...entries.map((e) => ctx.measureText(e.label).width));
+  const width = 42 + Math.max(...entries.map((e) => ctx.measureText(e.label).width));
   const height = 8 + 18 * entries.length;
   const x = corner.endsWith("left") ? plot.left + 8
     : corner.endsWith("center") ? (plot.left + plot.right - width) / 2 : plot.right - width - 8;

@@ -14,6 +14,7 @@ from gdlab.widgets._explorer import (
     View,
     curve,
     landscape,
+    log_slider,
     path_line,
     pick_objective,
     set_range,
@@ -42,7 +43,7 @@ def lr_explorer(objective="1-D: f(x) = x^2", x0=None, lr=0.1, steps=40):
     menu, label = pick_objective(OBJECTIVES, objective, x0, dims=(1, 2))
     controls = {
         "objective": W.Dropdown(options=list(menu), value=label, description="objective"),
-        "lr": W.FloatLogSlider(value=0.1, base=10, min=-4, max=1, step=0.05, description="lr", readout_format=".2e"),
+        "lr": log_slider("lr", 1e-4, 10, 0.1),
         "steps": W.IntSlider(value=40, min=1, max=300, description="steps"),
         "x0": start_slider("start x\u2081"),
         "y0": start_slider("start x\u2082"),

@@ -5,7 +5,18 @@ import numpy as np
 from gdlab import data, optim
 from gdlab.descent import minibatch_descent
 from gdlab.models import LinearRegressionObjective
-from gdlab.widgets._explorer import VERMILLION, Explorer, Frame, Panel, View, curve, landscape, path_line, set_values
+from gdlab.widgets._explorer import (
+    VERMILLION,
+    Explorer,
+    Frame,
+    Panel,
+    View,
+    curve,
+    landscape,
+    log_slider,
+    path_line,
+    set_values,
+)
 
 
 def minibatch_explorer(batch_size=10, lr=0.05, epochs=10, seed=0):
@@ -15,7 +26,7 @@ def minibatch_explorer(batch_size=10, lr=0.05, epochs=10, seed=0):
     objective = LinearRegressionObjective(dataset.X, dataset.y)
     controls = {
         "batch_size": W.SelectionSlider(options=[1, 2, 5, 10, 20, 50, 100, 200], value=10, description="batch size"),
-        "lr": W.FloatLogSlider(value=0.05, base=10, min=-3, max=0, step=0.05, description="lr", readout_format=".3f"),
+        "lr": log_slider("lr", 1e-3, 1, 0.05),
         "epochs": W.IntSlider(value=10, min=1, max=30, description="epochs"),
         "seed": W.IntSlider(value=0, min=0, max=9, description="shuffle seed"),
     }

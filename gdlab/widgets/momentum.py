@@ -18,6 +18,7 @@ from gdlab.widgets._explorer import (
     View,
     curve,
     landscape,
+    log_slider,
     path_line,
     set_range,
     set_values,
@@ -40,10 +41,9 @@ def momentum_explorer(lr=1.0, momentum=0.0, kappa=100, steps=100, x0=(-2.5, 1.5)
     each eigendirection, and the rate theory predicts. Drag the start onto an axis (an eigenvector; it snaps
     there) and the error along the other direction is zero from the start: it vanishes from the right plot."""
     controls = {
-        "lr": W.FloatLogSlider(value=1.0, base=10, min=-3, max=0.7, step=0.02, description="lr", readout_format=".3f"),
+        "lr": log_slider("lr", 1e-3, 5, 1.0),
         "momentum": W.FloatSlider(value=0.0, min=0.0, max=0.99, step=0.01, description="momentum"),
-        "kappa": W.FloatLogSlider(value=100, base=10, min=0, max=3, step=0.05, description="condition \u03ba",
-                                  readout_format=".0f"),
+        "kappa": log_slider("condition \u03ba", 1, 1000, 100),
         "steps": W.IntSlider(value=100, min=5, max=400, description="steps"),
         "x0": start_slider("start x\u2081"),
         "y0": start_slider("start x\u2082"),

@@ -17,6 +17,7 @@ from gdlab.widgets._explorer import (
     View,
     curve,
     landscape,
+    log_slider,
     path_line,
     pick_objective,
     set_range,
@@ -61,7 +62,7 @@ USES_BETA = {"SGD + momentum", "Nesterov"} | {
 def lane_controls(i):
     """The menu and sliders of lane i."""
     return {f"optimizer{i}": W.Dropdown(options=RACERS, description=f"optimizer {i}"),
-            f"lr{i}": W.FloatLogSlider(base=10, min=-5, max=1, step=0.05, description="lr", readout_format=".1e"),
+            f"lr{i}": log_slider("lr", 1e-5, 10, 0.01),
             f"beta{i}": W.FloatSlider(min=0.0, max=0.99, step=0.01, description="momentum/\u03b21")}
 
 

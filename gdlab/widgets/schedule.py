@@ -6,7 +6,7 @@ from gdlab import data, optim
 from gdlab.descent import minibatch_descent
 from gdlab.models import LinearRegressionObjective
 from gdlab.optim.lr_scheduler import SCHEDULES, make_scheduler
-from gdlab.widgets._explorer import BLUE, GREY, Explorer, Frame, Line, Panel, View, curve, set_values
+from gdlab.widgets._explorer import BLUE, GREY, Explorer, Frame, Line, Panel, View, curve, log_slider, set_values
 
 BATCH_SIZE = 20
 
@@ -19,8 +19,7 @@ def schedule_explorer(schedule="cosine", lr=0.1, epochs=40, gamma=0.5, step_size
     objective = LinearRegressionObjective(dataset.X, dataset.y)
     controls = {
         "schedule": W.Dropdown(options=list(SCHEDULES), value="cosine", description="schedule"),
-        "lr": W.FloatLogSlider(value=0.1, base=10, min=-3, max=0, step=0.05, description="lr (peak)",
-                               readout_format=".3f"),
+        "lr": log_slider("lr (peak)", 1e-3, 1, 0.1),
         "epochs": W.IntSlider(value=40, min=5, max=60, description="epochs"),
         "gamma": W.FloatSlider(value=0.5, min=0.05, max=0.99, step=0.01, description="gamma"),
         "step_size": W.IntSlider(value=10, min=1, max=50, description="step_size"),
