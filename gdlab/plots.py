@@ -26,15 +26,24 @@ def _axes(ax, **kw):
     return ax if ax is not None else plt.subplots(figsize=kw.pop("figsize", (6, 4.5)), **kw)[1]
 
 
-def contour(f, trajectories=(), labels=None, ax=None, domain=None, levels=30, title=None):
-    """Filled log-spaced contours of 2-D `f` with trajectories (Traces or (k, 2) arrays) and minima."""
+def contour(f, trajectories=(), labels=None, ax=None, domain=None, levels=30, title=None, colorbar=True):
+    """Filled log-spaced contours of 2-D `f` with trajectories (Traces or (k, 2) arrays) and minima.
+
+    The colours show log10(f - f_low + delta): f_low is f's lowest value (f.f_min when known, else the lowest on
+    the grid) and delta, a thousandth of f's range on the grid, keeps the logarithm finite at the minimum.
+    colorbar=False leaves the bar out (e.g. in all but one panel of a row of plots).
+    """
     ax = _axes(ax)
     domain = domain or f.domain
     X, Y, Z = grid(f, domain)
-    shifted = Z - Z.min() + 1e-3 * (Z.max() - Z.min()) + 1e-12
-    cs = ax.contourf(X, Y, np.log10(shifted), levels=levels, cmap="viridis", alpha=0.85)
-    ax.contour(X, Y, np.log10(shifted), levels=levels, colors="white", linewidths=0.3, alpha=0.5)
-    ax.figure.colorbar(cs, ax=ax, label="log10(f - min f on grid)")
+    f_star = getattr(f, "f_min", None)
+    f_low, name = (Z.min(), "min on grid") if f_star is None else (min(Z.min(), f_star), "f*")
+    delta = 1e-3 * (Z.max() - Z.min()) or 1e-12
+    log_gap = np.log10(Z - f_low + delta)
+    cs = ax.contourf(X, Y, log_gap, levels=levels, cmap="viridis", alpha=0.85)
+    ax.contour(X, Y, log_gap, levels=levels, colors="white", linewidths=0.3, alpha=0.5)
+    if colorbar:
+        ax.figure.colorbar(cs, ax=ax, label=f"log10(f - {name} + {delta:.2g})")
     for m in f.minima:
         ax.plot(*m[:2], marker="*", color="gold", markersize=15, markeredgecolor="black", linestyle="none")
     if isinstance(trajectories, np.ndarray) or hasattr(trajectories, "xs"):

@@ -47,3 +47,14 @@ def test_path_1d_and_surface():
     descent = gradient_descent(himmelblau, himmelblau.grad, [0.0, 0.0], lr=0.01, steps=20)
     ax3 = plots.surface(himmelblau, trajectories=descent)
     assert ax3.get_zlabel() == "f(x)" and len(ax3.get_lines()) == 1
+
+
+def test_contour_colorbar_names_what_it_plots():
+    ax = plots.contour(rosenbrock)
+    bar = ax.figure.axes[-1]
+    assert bar is not ax and bar.get_ylabel().startswith("log10(f - f* + ")
+    delta = float(bar.get_ylabel().split("+ ")[1].rstrip(")"))
+    low, _ = bar.get_ylim()
+    assert abs(low - np.log10(delta)) < 0.5  # the darkest colour is the minimum, f - f* = 0
+    ax = plots.contour(rosenbrock, colorbar=False)
+    assert ax.figure.axes == [ax]
