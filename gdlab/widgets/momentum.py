@@ -76,7 +76,7 @@ def momentum_explorer(lr=1.0, momentum=0.0, kappa=100, steps=100, x0=(-2.5, 1.5)
                       Line("theory: rate\u1d4f", k, theory, INK, width=1, dash=(6, 4), time_is_x=True)])]
         message = f"rate {rate:.4f} per step: the error shrinks by this factor each step"
         if rate >= 1:
-            message = f"rate {rate:.4f} per step (\u2265 1): the error grows"
+            message = f"rate {rate:.4f} per step (\u2265 1): the error does not shrink"
         if trace.status == "diverged":
             message = f"diverged at step {trace.steps}: try a smaller learning rate or momentum\n" + message
         vanished = [name for name, value in zip(("x\u2082", "x\u2081"), start[::-1]) if value == 0]
