@@ -259,7 +259,7 @@ class ch03(Chapter):
         got_losses = np.asarray(got_losses, dtype=float)
         if got_losses.shape == (epochs * -(-len(y) // batch_size) + 1,):
             fail("you recorded the loss after every update; record it once per epoch, on the whole training set.")
-        close(got_losses, losses, "your losses", {
+        close(got_losses, losses, "your list of losses", {
             "the loss before training is missing: losses[0] is the loss at w = 0, b = 0, then one per epoch "
             "(epochs + 1 numbers)": losses[1:],
             "the loss after the last epoch is missing: record it after each epoch (and once before training), "
