@@ -57,6 +57,14 @@ def checked_with(denominator):
     return gradient_check
 
 
+def checked_norms(difference):
+    def gradient_check(f, grad, x):
+        g, g_num = grad(x), central_difference(f, x, 1e-5)
+        return difference(g, g_num) / max(np.linalg.norm(g), np.linalg.norm(g_num))
+
+    return gradient_check
+
+
 def relative_errors(g, g_num):
     scale = np.maximum(np.abs(g), np.abs(g_num))
     return np.abs(g - g_num) / np.where(scale > 0, scale, 1.0)
@@ -96,6 +104,7 @@ CH01 = [
     ("task2", lambda A, b, x: A @ x + b, "FAIL", "the gradient of -bᵀx is -b"),
     ("task2", lambda A, b, x: (A @ x - b)[:, None], "FAIL", "has shape (2, 1), expected (2,)"),
     ("task2", lambda A, b, x: A * x - b, "FAIL", "the matrix product is A @ x"),
+    ("task2", lambda A, b, x: x @ A @ x / 2 - b @ x, "FAIL", "that is f(x) = ½ xᵀAx - bᵀx itself"),
     ("task3", lambda X, y, w: 2 / len(y) * X.T @ (X @ w - y), "PASS", "matches"),
     ("task3", lambda X, y, w: X.T @ (X @ w - y) / len(y), "FAIL", "the 2 from the square is missing"),
     ("task3", lambda X, y, w: 2 * X.T @ (X @ w - y), "FAIL", "the mean divides it by n"),
@@ -127,7 +136,23 @@ CH01 = [
     ("task5", checked_with(lambda g, g_num: min(np.linalg.norm(g), np.linalg.norm(g_num))), "FAIL", "not the smaller"),
     ("task5", lambda f, grad, x: np.max(relative_errors(grad(x), central_difference(f, x, 1e-5))), "FAIL",
      "the worst per-component error"),
+    ("task5", checked_norms(lambda g, g_num: abs(np.linalg.norm(g) - np.linalg.norm(g_num))), "FAIL",
+     "not the difference of the norms"),
+    ("task5", checked_norms(lambda g, g_num: np.linalg.norm(g) - np.linalg.norm(g_num)), "FAIL",
+     "not the difference of the norms"),
+    ("task5", checked_norms(lambda g, g_num: np.abs(g - g_num).max()), "FAIL", "you used the largest entry"),
+    ("task5", checked_norms(lambda g, g_num: np.abs(g - g_num).sum() * max(np.linalg.norm(g), np.linalg.norm(g_num))
+                            / max(np.abs(g).sum(), np.abs(g_num).sum())), "FAIL", "not the sum of absolute values"),
+    ("task5", checked_with(lambda g, g_num: (np.linalg.norm(g) + np.linalg.norm(g_num)) / 2), "FAIL",
+     "not by their mean"),
+    ("task5", checked_norms(lambda g, g_num: np.linalg.norm(g - g_num) ** 2
+                            / max(np.linalg.norm(g), np.linalg.norm(g_num))), "FAIL", "the square of the relative"),
     ("task6", relative_errors, "PASS", "2.0 in its own component"),
+    ("task6", divided_by(lambda g, g_num: (np.abs(g) + np.abs(g_num)) / 2), "FAIL", "not by their mean"),
+    ("task6", lambda g, g_num: relative_errors(g, g_num) / len(g), "FAIL", "not divided again by the number"),
+    ("task6", lambda g, g_num: np.abs(g - g_num) / np.max(np.abs(g), np.abs(g_num)), "FAIL",
+     "np.max(a, b) reads b as its axis argument"),
+    ("task6", divided_by(np.maximum), "FAIL", "of the absolute values"),
     ("task6", stub(6), "TODO", "not implemented yet"),
     ("task6", lambda g, g_num: np.abs(g - g_num) / max(np.abs(g), np.abs(g_num)), "FAIL", "np.maximum"),
     ("task6", lambda g, g_num: np.linalg.norm(g - g_num) / max(np.linalg.norm(g), np.linalg.norm(g_num)), "FAIL",

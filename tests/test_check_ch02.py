@@ -32,11 +32,12 @@ def moves_x0_in_place(grad, x0, lr, steps):
     return np.array(xs)
 
 
-def steps_to_tolerance(grad, x0, lr, tol=1e-6, max_steps=10_000, offset=0, give_up=None, last=1, squared=False):
+def steps_to_tolerance(grad, x0, lr, tol=1e-6, max_steps=10_000, offset=0, give_up=None, last=1, squared=False,
+                       norm_of=np.linalg.norm):
     x = np.array(x0, dtype=float)
     for k in range(max_steps + last):
         g = grad(x)
-        norm = g @ g if squared else np.linalg.norm(g)
+        norm = g @ g if squared else norm_of(g)
         if not np.isfinite(norm):
             return give_up
         if norm <= tol:
@@ -80,6 +81,10 @@ CH02 = [
     ("task2", lambda *a: steps_to_tolerance(*a, last=0), "FAIL", "after exactly max_steps"),
     ("task2", lambda *a: steps_to_tolerance(*a, give_up=a[-1]), "FAIL", "so return None"),
     ("task2", lambda *a: steps_to_tolerance(*a, squared=True), "FAIL", "not its square"),
+    ("task2", lambda *a: steps_to_tolerance(*a, norm_of=lambda g: np.abs(g).max()), "FAIL", "the largest |entry|"),
+    ("task2", lambda *a: steps_to_tolerance(*a, norm_of=lambda g: np.abs(g).sum()), "FAIL", "the sum of |entries|"),
+    ("task2", lambda grad, x0, lr, tol=1e-6, max_steps=10_000: steps_to_tolerance(
+        grad, x0, lr, tol, max_steps, norm_of=lambda g: lr * np.linalg.norm(g)), "FAIL", "change-in-x rule"),
     ("task3", lambda A: 2 / np.linalg.eigvalsh(A)[-1], "PASS", "lr = 1.01·2/L diverges"),
     ("task3", lambda A: 1 / np.linalg.eigvalsh(A)[-1], "FAIL", "that is 1/L, the step with the largest guaranteed decrease"),
     ("task3", lambda_max_wrong_order, "FAIL", "that is 2/μ"),
@@ -90,6 +95,8 @@ CH02 = [
     ("task3", lambda A: 2 / np.max(np.linalg.eigvals(A).real), "PASS", "lr = 1.01·2/L diverges"),
     ("task3", lambda A: 2 / np.linalg.norm(A), "FAIL", "Frobenius norm"),
     ("task3", lambda A: 2 / np.trace(A), "FAIL", "the trace is the sum"),
+    ("task3", lambda A: 2 / (np.linalg.eigvalsh(A)[0] + np.linalg.eigvalsh(A)[-1]), "FAIL", "that is lr* = 2/(L + μ)"),
+    ("task3", lambda A: 2 / np.abs(A).sum(axis=1).max(), "FAIL", "Gershgorin"),
     ("task3", lambda A: np.linalg.eigvalsh(A)[-1] / 2, "FAIL", "that is L/2"),
     ("task4", lambda grad, x0, lrs: fastest(lrs, [steps_to_tolerance(grad, x0, lr) for lr in lrs]), "PASS",
      "lr = 0.18 needs"),
@@ -112,6 +119,8 @@ CH02 = [
     ("task5", lambda X: (X - X.mean()) / X.std(axis=0), "FAIL", "each column's own mean"),
     ("task5", lambda X: (X - X.mean(axis=0)) / np.ptp(X, axis=0), "FAIL", "not by its range"),
     ("task5", lambda X: (X - X.mean(axis=0)) / np.linalg.norm(X - X.mean(axis=0), axis=0), "FAIL", "column's norm"),
+    ("task5", lambda X: (X - np.median(X, axis=0)) / X.std(axis=0), "FAIL", "not its median"),
+    ("task5", lambda X: (X - X.mean(axis=0)) / X.max(axis=0), "FAIL", "not by its largest value"),
     ("task5", standardize_in_place, "FAIL", "changed the caller's X in place"),
     ("task5", lambda X: ((X - X.mean(axis=0)) / X.std(axis=0)).T, "FAIL",
      "has shape (3, 200), expected (200, 3): rows and columns are swapped"),

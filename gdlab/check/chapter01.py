@@ -62,6 +62,8 @@ class ch01(Chapter):
                 "the linear term -bᵀx is missing; its gradient is -b": A @ x,
                 "A * x multiplies entry by entry (broadcasting gives a (d, d) array); the matrix product is A @ x":
                     A * x - b,
+                "that is f(x) = ½ xᵀAx - bᵀx itself, one number; return its gradient, a vector of shape (d,)":
+                    0.5 * x @ A @ x - b @ x,
             })
         return "∇f(x) = A x - b, checked on a 2-D and a 3-D quadratic."
 
@@ -131,7 +133,7 @@ class ch01(Chapter):
                  "Compare grad(x) with central_difference(f, x, 1e-5) and divide by the larger norm.")
         numeric = gradients.numerical_gradient(_bumpy, x, h=1e-5)
         factors = (np.array([1.0, -1.0, 1.0]), 2.0, 0.5)  # one wrong sign, twice too large, half the right size
-        got, gaps, norms = [], [], []
+        got, gaps, norms, other_norms = [], [], [], []
         for factor in factors:
             def buggy(z, factor=factor):
                 return _bumpy_grad(z) * factor
@@ -139,20 +141,39 @@ class ch01(Chapter):
             got.append(number(call(gradient_check, _bumpy, buggy, x.copy()), "your relative error of a wrong gradient"))
             gaps.append(np.linalg.norm(buggy(x) - numeric))
             norms.append((np.linalg.norm(buggy(x)), np.linalg.norm(numeric)))
+            other_norms.append([np.linalg.norm(v, order) for order in (np.inf, 1)
+                                for v in (buggy(x) - numeric, buggy(x), numeric)])
         gaps, (norm_g, norm_num) = np.array(gaps), np.array(norms).T
+        largest, largest_g, largest_num, l1, l1_g, l1_num = np.array(other_norms).T
         per_component = [np.max(np.abs(_bumpy_grad(x) * f - numeric) / np.maximum(np.abs(_bumpy_grad(x) * f),
                                                                                  np.abs(numeric))) for f in factors]
-        found = close(got, gaps / np.maximum(norm_g, norm_num),
-                      "your relative errors of three wrong gradients (one wrong sign, twice too large, half the size)", {
+        name = "your relative errors of three wrong gradients (one wrong sign, twice too large, half the size)"
+        found = close(got, gaps / np.maximum(norm_g, norm_num), name, {
             "that is the absolute error ||g - g_num||; divide by max(||g||, ||g_num||)": gaps,
             "divide by max(||g||, ||g_num||), not by ||g|| + ||g_num||": gaps / (norm_g + norm_num),
-            "divide by the larger of the two norms, max(||g||, ||g_num||), not the smaller": gaps / np.minimum(norm_g, norm_num),
+            "divide by the larger of the two norms, max(||g||, ||g_num||), not the smaller":
+                gaps / np.minimum(norm_g, norm_num),
             "divide by max(||g||, ||g_num||), not by ||g|| alone: a gradient that is too small would look worse "
             "than it is": gaps / norm_g,
             "divide by max(||g||, ||g_num||), not by ||g_num|| alone: a gradient that is too large would look "
             "better than it is": gaps / norm_num,
             "that is the worst per-component error (Task 6); here divide the norm of the difference by the "
             "larger norm": per_component,
+            "take the norm of the difference, ||g - g_num||, not the difference of the norms: a wrong sign leaves "
+            "the norm unchanged, so | ||g|| - ||g_num|| | cannot see it":
+                np.abs(norm_g - norm_num) / np.maximum(norm_g, norm_num),
+            "take the norm of the difference, ||g - g_num||, not the difference of the norms ||g|| - ||g_num||: "
+            "a wrong sign leaves the norm unchanged": (norm_g - norm_num) / np.maximum(norm_g, norm_num),
+            "divide by the larger of the two norms, max(||g||, ||g_num||), not by their mean":
+                gaps / ((norm_g + norm_num) / 2),
+            "that is the square of the relative error; take the norms themselves, not their squares":
+                (gaps / np.maximum(norm_g, norm_num)) ** 2,
+            "||.|| is the Euclidean norm, np.linalg.norm: you used the largest entry of |g - g_num|":
+                largest / np.maximum(norm_g, norm_num),
+            "||.|| is the Euclidean norm, np.linalg.norm, not the largest absolute entry":
+                largest / np.maximum(largest_g, largest_num),
+            "||.|| is the Euclidean norm, np.linalg.norm, not the sum of absolute values":
+                l1 / np.maximum(l1_g, l1_num),
         }, rtol=1e-4)
         zero_case = "when both gradients are zero the relative error is 0/0: return 0.0 in that case"
         try:
@@ -170,8 +191,8 @@ class ch01(Chapter):
         theta = np.zeros(3)
         flipped = grad(theta) * np.array([1.0, 1.0, -1.0])  # the bias gradient with the wrong sign
         cases = {"on chapter 01's flipped bias gradient": (flipped, gradients.numerical_gradient(loss, theta)),
-                 "for g = [2, 1, 0, -3] and g_num = [1, 2, 0, 3]": (np.array([2.0, 1.0, 0.0, -3.0]),
-                                                                     np.array([1.0, 2.0, 0.0, 3.0]))}
+                 "for g = [2, 1, 0, -3, -1] and g_num = [1, 2, 0, 3, -2]": (np.array([2.0, 1.0, 0.0, -3.0, -1.0]),
+                                                                            np.array([1.0, 2.0, 0.0, 3.0, -2.0]))}
         results = []
         for where, (g, g_num) in cases.items():
             name = f"relative_errors(g, g_num) {where}"
@@ -183,6 +204,9 @@ class ch01(Chapter):
                 if "ambiguous" in str(failure):
                     fail(f"{failure}: Python's max compares whole arrays; np.maximum(np.abs(g), np.abs(g_num)) "
                          "takes the larger entry component by component.")
+                if "only integer scalar arrays" in str(failure):
+                    fail(f"{failure}: np.max(a, b) reads b as its axis argument (np.max takes the largest entry of "
+                         "one array); np.maximum(a, b) takes the larger of two arrays, component by component.")
                 raise
             if got.shape == ():
                 fail(f"{name} is one number ({float(got):.3g}); return one per component, an array of shape "
@@ -197,6 +221,11 @@ class ch01(Chapter):
                 "divide by max(|g_i|, |g_num,i|), not by |g_i| alone": _per_component(gap, size_g),
                 "divide by max(|g_i|, |g_num,i|), not by |g_num,i| alone": _per_component(gap, size_num),
                 "divide by max(|g_i|, |g_num,i|), not by |g_i| + |g_num,i|": _per_component(gap, size_g + size_num),
+                "the scale is max(|g_i|, |g_num,i|), of the absolute values: np.maximum(g, g_num) is negative where "
+                "both entries are": _per_component(gap, np.maximum(g, g_num)),
+                "divide by max(|g_i|, |g_num,i|), not by their mean": _per_component(gap, (size_g + size_num) / 2),
+                "one relative error per component, not divided again by the number of components":
+                    _per_component(gap, np.maximum(size_g, size_num)) / g.size,
             }))
         whole = gradients.gradient_check(loss, lambda t: grad(t) * np.array([1.0, 1.0, -1.0]), theta)
         return (f"the flipped bias gradient scores only {whole:.1e} as a whole vector, but {results[0][2]:.1f} "

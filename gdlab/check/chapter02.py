@@ -38,14 +38,29 @@ def _outcome(trace):
 
 
 def _steps_by(norm, grad, x0, lr, tol, max_steps):
-    """Updates until norm(grad(x)) <= tol for another norm than the Euclidean one (None if never)."""
+    """Updates until norm(grad(x), lr) <= tol, another rule than the Euclidean norm (None if never or diverged)."""
     x = np.array(x0, dtype=float)
-    for k in range(max_steps + 1):
-        g = grad(x)
-        if norm(g) <= tol:
-            return k
-        x = x - lr * g
+    with np.errstate(all="ignore"):
+        for k in range(max_steps + 1):
+            g = grad(x)
+            value = norm(g, lr)
+            if not np.isfinite(value):
+                return None
+            if value <= tol:
+                return k
+            x = x - lr * g
     return None
+
+
+_OTHER_STOPPING_RULES = {  # what a stopping rule that is not ||grad|| <= tol compares with tol, and the hint
+    "compare the norm ||g|| = np.linalg.norm(g) with tol, not its square": lambda g, lr: g @ g,
+    "that stops on the largest |entry| of the gradient; compare its Euclidean norm, np.linalg.norm(g), with tol":
+        lambda g, lr: np.abs(g).max(),
+    "that stops on the sum of |entries| of the gradient; compare its Euclidean norm, np.linalg.norm(g), with tol":
+        lambda g, lr: np.abs(g).sum(),
+    "that stops on the length of the step, lr·||grad||, the change-in-x rule of chapter 02, section 5; compare the "
+    "gradient norm itself with tol": lambda g, lr: lr * np.linalg.norm(g),
+}
 
 
 def _steps(q, x0, lr, tol=1e-6, max_steps=10_000):
@@ -83,27 +98,32 @@ class ch02(Chapter):
         exactly = _steps(_Q2, np.array([2.0, -1.0]), 0.3)
         cases = [  # (x0, lr, max_steps, why None would be right)
             (np.array([2.0, -1.0]), 0.3, 10_000, None),
+            (np.array([2.0, -1.0]), 0.1, 10_000, None),  # where the 1-norm and the largest entry stop elsewhere
             (_Q2.minima[0], 0.3, 10_000, None),
             (np.array([2.0, -1.0]), 0.3, exactly, None),
             (np.array([2.0, -1.0]), 0.3, exactly - 1, f"it needs {exactly} updates, one more than max_steps"),
             (np.array([2.0, -1.0]), 0.6, 10_000, "lr = 0.6 > 2/L diverges"),
             (np.array([2.0, -1.0]), 1e-4, 50, "lr = 1e-4 is far too slow to reach tol in 50 steps"),
         ]
-        for x0, lr, max_steps, why in cases:
+        results = [call(steps_to_tolerance, _Q2.grad, x0.copy(), lr, 1e-6, max_steps) for x0, lr, max_steps, _ in cases]
+        other_rule = None  # the hint of another stopping rule that gives every count the learner returned
+        if all(r is None or isinstance(r, (int, float, np.integer, np.floating)) for r in results):
+            other_rule = next((hint for hint, norm in _OTHER_STOPPING_RULES.items()
+                               if results == [_steps_by(norm, _Q2.grad, x0, lr, 1e-6, max_steps)
+                                              for x0, lr, max_steps, _ in cases]), None)
+        for (x0, lr, max_steps, why), answer in zip(cases, results):
             expected = _steps(_Q2, x0, lr, max_steps=max_steps)
-            got = call(steps_to_tolerance, _Q2.grad, x0.copy(), lr, 1e-6, max_steps)
             where = f"from x0 = {show(x0)} with lr = {lr:g}, max_steps = {max_steps}"
             if expected is None:
-                if got is not None:
-                    fail(f"{where}: you returned {got!r}; {why}, so return None.")
+                if answer is not None:
+                    fail(f"{where}: you returned {answer!r}; {why}, so return None.")
                 continue
-            if got is None and max_steps == expected:
+            if answer is None and max_steps == expected:
                 fail(f"{where}: you returned None, but the gradient reaches tol after exactly max_steps = "
                      f"{max_steps} updates; check the point after the last update too (range(max_steps + 1)).")
-            got = number(got, f"your step count {where}")
-            if got != expected and got == _steps_by(lambda g: g @ g, _Q2.grad, x0, lr, 1e-6, max_steps):
-                fail(f"{where}: you returned {got:.0f}, expected {expected}: compare the norm ||g|| = "
-                     "np.linalg.norm(g) with tol, not its square.")
+            got = number(answer, f"your step count {where}")
+            if got != expected and other_rule:
+                fail(f"{where}: you returned {got:.0f}, expected {expected}: {other_rule}.")
             if got == expected + 1:
                 fail(f"{where}: {got:.0f} is one too many; count updates, not gradient evaluations "
                      "(if x0 already has ||grad|| <= tol the answer is 0).")
@@ -115,21 +135,28 @@ class ch02(Chapter):
 
     def task3(largest_stable_lr):
         "the largest stable learning rate"
-        matrices = (_Q2.A, np.array([[4.0, 1.0, 0.0], [1.0, 3.0, 1.0], [0.0, 1.0, 2.0]]),
+        # A 3 x 3 matrix first: for a 2 x 2 one, L + mu is the trace, and the hints below could not tell them apart.
+        matrices = (np.array([[4.0, 1.0, 0.0], [1.0, 3.0, 1.0], [0.0, 1.0, 2.0]]), _Q2.A,
                     np.array([[2.0, 1.0], [1.0, 5.0]]), np.diag([3.0, 1.0, 5.0]))
         for A in matrices:
             eig, unsorted = np.linalg.eigvalsh(A), np.linalg.eigvals(A).real
-            not_sorted = (f"np.linalg.eigvals does not sort its eigenvalues (here it returns {show(unsorted)}); take "
-                          "the largest, or use np.linalg.eigvalsh, which sorts them in ascending order: eigvalsh(A)[-1]")
+            not_sorted = (f"np.linalg.eigvals does not sort its eigenvalues (here it returns {show(unsorted)}); "
+                          "take the largest, or use np.linalg.eigvalsh, which sorts them in ascending order: "
+                          "eigvalsh(A)[-1]")
             close(call(largest_stable_lr, A.copy()), 2 / eig[-1], f"your lr for A = {A.tolist()}", {
                 "that is 1/L, the step with the largest guaranteed decrease per step; every lr below 2/L also "
                 "lowers the loss and converges, so the largest stable lr is 2/L": 1 / eig[-1],
-                f"that is 2/μ, from the smallest eigenvalue; the bound comes from the largest, L. {not_sorted}": 2 / eig[0],
+                f"that is 2/μ, from the smallest eigenvalue; the bound comes from the largest, L. {not_sorted}":
+                    2 / eig[0],
                 f"that is 2/λ for an eigenvalue that is not the largest. {not_sorted}": 2 / np.median(eig),
                 "use the largest eigenvalue of A, not its largest diagonal entry": 2 / A.diagonal().max(),
                 "np.linalg.norm(A) is the Frobenius norm, the root of the sum of all squared entries, larger than L; "
                 "use the largest eigenvalue": 2 / np.linalg.norm(A),
+                "that is lr* = 2/(L + μ), the learning rate with the fastest worst-case rate (chapter 02, section "
+                "4); the stability limit is larger, 2/L": 2 / (eig[0] + eig[-1]),
                 "the trace is the sum of all the eigenvalues; the bound uses only the largest": 2 / np.trace(A),
+                "that is 2 over the largest row sum of |A|, an upper bound on L (Gershgorin's theorem): a safe "
+                "learning rate, but not the largest stable one, 2/L": 2 / np.abs(A).sum(axis=1).max(),
                 "that is L itself; the bound is 2/L": eig[-1],
                 "that is L/2; the bound is 2/L": eig[-1] / 2,
             })
@@ -196,6 +223,8 @@ class ch02(Chapter):
                 (X - mean) / (X.max(axis=0) - X.min(axis=0)),
             "divide by the standard deviation, not by the column's norm (which is √n times larger once centred)":
                 (X - mean) / np.linalg.norm(X - mean, axis=0),
+            "subtract each column's mean, not its median": (X - np.median(X, axis=0)) / std,
+            "divide by each column's standard deviation, not by its largest value": (X - mean) / X.max(axis=0),
         })
         report = []
         for features in (X, Z):
