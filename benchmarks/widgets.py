@@ -168,7 +168,7 @@ def browser_times():
                 output = outputs.nth(i)
                 explorer = output.locator(".gdlab-explorer")
                 explorer.scroll_into_view_if_needed()
-                lab.wait_for_paint(explorer, "data", 0)
+                lab.wait_for_paint(explorer, ("resize", "data"), 0)
                 rows, keys = [], []
                 for slider in output.get_by_role("slider").all()[:2]:
                     slider.focus()

@@ -94,16 +94,17 @@ def run_all(page, url, notebook):
     assert ran, "Run All stopped at a cell that raised"
 
 
-def wait_for_paint(explorer, kind, after, timeout=30):
-    """The first repaint of `kind` recorded after index `after` of the explorer's timings."""
+def wait_for_paint(explorer, kinds, after, timeout=30):
+    """The first repaint of one of `kinds` ("resize": drawn for a new size, the first time too; "data": for new
+    data from the kernel; "drag": the kernel's answer to a drag) recorded after index `after` of the timings."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         timings = explorer.evaluate("node => node.timings")
-        found = [t for t in timings[after:] if t["kind"] == kind]
+        found = [t for t in timings[after:] if t["kind"] in kinds]
         if found:
             return found[0]
         time.sleep(0.05)
-    raise AssertionError(f"no {kind} repaint within {timeout} s")
+    raise AssertionError(f"no {' or '.join(kinds)} repaint within {timeout} s")
 
 
 def drag_start(page, explorer, target, moves=20):
@@ -124,7 +125,7 @@ def press_and_time(page, explorer, slider, key, presses):
     for _ in range(presses):
         count = len(explorer.evaluate("node => node.timings"))
         slider.press(key)
-        painted = wait_for_paint(explorer, "data", count)
+        painted = wait_for_paint(explorer, ("data",), count)
         pressed = page.evaluate("window.gdlabKeydowns.at(-1)")
         latencies.append(painted["paintedAt"] - pressed)
     return latencies
@@ -154,7 +155,7 @@ def test_dragging_the_start_onto_an_eigenvector_redraws_the_recomputed_path(lab,
             assert page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']").count() == 0
             explorer = page.locator(".gdlab-explorer").first
             explorer.scroll_into_view_if_needed()  # as a reader scrolls down to it
-            wait_for_paint(explorer, "data", 0)
+            wait_for_paint(explorer, ("resize", "data"), 0)
             page.screenshot(path=str(tmp_path / "before_drag.png"))
             before = explorer.evaluate("node => [node.probe(), node.querySelector('canvas').toDataURL()]")
 
