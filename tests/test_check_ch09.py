@@ -125,6 +125,51 @@ def fit_linear_rebinding(X, y, lr, steps):
     return w, b
 
 
+def fit_linear_rebinding_under_no_grad(X, y, lr, steps):
+    w = torch.zeros(X.shape[1], dtype=torch.float64, requires_grad=True)
+    b = torch.zeros(1, dtype=torch.float64, requires_grad=True)
+    for _ in range(steps):
+        ((X @ w + b - y) ** 2).mean().backward()
+        with torch.no_grad():
+            w = w - lr * w.grad  # a new tensor, made under no_grad: it does not require grad
+            b = b - lr * b.grad
+    return w, b
+
+
+def fit_linear_optimizer_without_b(X, y, lr, steps):
+    w = torch.zeros(X.shape[1], dtype=torch.float64, requires_grad=True)
+    b = torch.zeros(1, dtype=torch.float64, requires_grad=True)
+    optimizer = torch.optim.SGD([w], lr=lr)
+    for _ in range(steps):
+        optimizer.zero_grad()
+        ((X @ w + b - y) ** 2).mean().backward()
+        optimizer.step()
+    return w, b
+
+
+def fit_linear_with_momentum(X, y, lr, steps):
+    w = torch.zeros(X.shape[1], dtype=torch.float64, requires_grad=True)
+    b = torch.zeros(1, dtype=torch.float64, requires_grad=True)
+    optimizer = torch.optim.SGD([w, b], lr=lr, momentum=0.9)
+    for _ in range(steps):
+        optimizer.zero_grad()
+        ((X @ w + b - y) ** 2).mean().backward()
+        optimizer.step()
+    return w, b
+
+
+def fit_linear_loss_before_the_loop(X, y, lr, steps):
+    w = torch.zeros(X.shape[1], dtype=torch.float64, requires_grad=True)
+    b = torch.zeros(1, dtype=torch.float64, requires_grad=True)
+    optimizer = torch.optim.SGD([w, b], lr=lr)
+    loss = ((X @ w + b - y) ** 2).mean()
+    for _ in range(steps):
+        optimizer.zero_grad()
+        loss.backward(retain_graph=True)
+        optimizer.step()
+    return w, b
+
+
 def fit_linear_float32_weights(X, y, lr, steps):
     w = torch.zeros(X.shape[1], requires_grad=True)
     b = torch.zeros(1, requires_grad=True)
@@ -195,6 +240,17 @@ def hvp_by_grad_outputs(f, x, v):
     (g,) = torch.autograd.grad(f(x), x, create_graph=True)
     (hv,) = torch.autograd.grad(g, x, grad_outputs=v)  # v^T H = (H v)^T: H is symmetric
     return hv
+
+
+def hvp_by_functional(f, x, v):
+    return torch.autograd.functional.hvp(f, x, v)
+
+
+def hvp_row_sums_times_v(f, x, v):
+    x = x.detach().requires_grad_(True)
+    (g,) = torch.autograd.grad(f(x), x, create_graph=True)
+    (h1,) = torch.autograd.grad(g.sum(), x)
+    return h1 * v
 
 
 def hvp_in_float32(f, x, v):
@@ -287,6 +343,33 @@ def pow_returning_a_float():
     return Value
 
 
+def value_class_with_pow(make_pow):
+    """The exercise's Value class with __pow__ = make_pow(Value)."""
+    Value = value_class(lambda x, k: (x**k, k * x ** (k - 1)))
+    Value.__pow__ = make_pow(Value)
+    return Value
+
+
+def pow_without_comma_in_local_grads(Value):
+    return lambda self, k: Value(self.data**k, (self,), (k * self.data ** (k - 1)))  # a float, not a tuple
+
+
+def pow_without_comma_in_parents(Value):
+    return lambda self, k: Value(self.data**k, (self), (k * self.data ** (k - 1),))  # (self) is self: no comma
+
+
+def pow_with_k_as_parent(Value):
+    return lambda self, k: Value(self.data**k, (self, k), (k * self.data ** (k - 1),))
+
+
+def pow_setting_grad(Value):
+    def power(self, k):
+        self.grad = k * self.data ** (k - 1)  # backward adds the local derivative again
+        return Value(self.data**k, (self,), (k * self.data ** (k - 1),))
+
+    return power
+
+
 def raise_todo(x, k):
     raise NotImplementedError("Task 5: replace this line with your code")
 
@@ -327,6 +410,10 @@ CH09 = [
      "summed, not averaged: each step is n = 50 times too large"),
     ("task2", fit_linear_update_recorded, "FAIL", "do it inside `with torch.no_grad():`"),
     ("task2", fit_linear_rebinding, "FAIL", "w = w - lr * w.grad makes a new tensor, not a leaf"),
+    ("task2", fit_linear_rebinding_under_no_grad, "FAIL", "one step works, the second does not"),
+    ("task2", fit_linear_optimizer_without_b, "FAIL", "b never moved"),
+    ("task2", fit_linear_with_momentum, "FAIL", "this task uses plain SGD"),
+    ("task2", fit_linear_loss_before_the_loop, "FAIL", "the loss was computed once, before the loop"),
     ("task3", hvp, "PASS", "without building H"),
     ("task3", stub(3), "TODO", "not implemented yet"),
     ("task3", hvp_without_create_graph, "FAIL", "compute it with create_graph=True"),
@@ -338,6 +425,9 @@ CH09 = [
     ("task3", hvp_by_grad_outputs, "PASS", "without building H"),
     ("task3", hvp_returns_the_tuple, "FAIL", "torch.autograd.grad returns one gradient per input"),
     ("task3", lambda f, x, v: -hvp(f, x, v), "FAIL", "wrong sign"),
+    ("task3", hvp_by_functional, "FAIL", "returns (f(x), H v); return the second"),
+    ("task3", lambda f, x, v: hvp_by_functional(f, x, v)[1], "PASS", "without building H"),
+    ("task3", hvp_row_sums_times_v, "FAIL", "that is (H 1) * v"),
     ("task4", log_cosh(lambda x, g: g * torch.tanh(x)), "PASS", "gradcheck passes in float64"),
     ("task4", log_cosh(lambda x, g: g * torch.sinh(x) / torch.cosh(x)), "PASS", "grad_output · tanh(x)"),
     ("task4", log_cosh(lambda x, g: (g * torch.tanh(x),)), "PASS", "gradcheck passes in float64"),
@@ -348,6 +438,10 @@ CH09 = [
     ("task4", log_cosh(lambda x, g: g * torch.log(torch.cosh(x))), "FAIL", "that is log(cosh(x)), the forward output"),
     ("task4", log_cosh(lambda x, g: g / torch.tanh(x)), "FAIL", "divide sinh(x) by cosh(x)"),
     ("task4", log_cosh(lambda x, g: (g * torch.tanh(x))[:2]), "FAIL", "LogCosh.backward raised RuntimeError"),
+    ("task4", log_cosh(lambda x, g: g * torch.tanh(x).float()), "FAIL", "without .float()"),
+    ("task4", log_cosh(lambda x, g: g * torch.tanh(x).sum()), "FAIL", "do not sum tanh(x)"),
+    ("task4", log_cosh(lambda x, g: g.sum() * torch.tanh(x)), "FAIL", "do not sum grad_output"),
+    ("task4", log_cosh(lambda x, g: g * torch.sign(x)), "FAIL", "sign(x) is the derivative of |x|"),
     ("task5", value_class(lambda x, k: (x**k, k * x ** (k - 1))), "PASS", "gets torch's gradients"),
     ("task5", value_class(raise_todo), "TODO", "not implemented yet"),
     ("task5", value_class(lambda x, k: (x**k, k * x**k)), "FAIL", "the exponent drops by one"),
@@ -357,6 +451,10 @@ CH09 = [
     ("task5", value_class(lambda x, k: (k * x ** (k - 1), k * x ** (k - 1))), "FAIL", "the value of x ** 3"),
     ("task5", forgetful_value_class(), "FAIL", "x.grad stayed 0"),
     ("task5", pow_returning_a_float(), "FAIL", "should return a new Value"),
+    ("task5", value_class_with_pow(pow_without_comma_in_local_grads), "FAIL", "local_grads must be a tuple"),
+    ("task5", value_class_with_pow(pow_without_comma_in_parents), "FAIL", "parents must be a tuple: (self,)"),
+    ("task5", value_class_with_pow(pow_with_k_as_parent), "FAIL", "k is a constant, not a Value"),
+    ("task5", value_class_with_pow(pow_setting_grad), "FAIL", "did your power set self.grad?"),
 ]
 
 

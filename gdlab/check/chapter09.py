@@ -15,23 +15,27 @@ def _hint_on(failure, hints):
     raise failure
 
 
-def _float32_hint(got, expected, where):
+def _float32_hint(got, expected, where, advice="Make your tensors float64: torch.tensor(..., dtype=torch.float64)"):
     """FAIL when `got` is right to float32's 7 digits only."""
     if got.shape == expected.shape and not near(got, expected, 1e-9, 1e-12) and near(got, expected, 1e-4, 1e-6):
-        fail(f"{where} agrees to about 7 digits only: computed in float32? Make your tensors float64: "
-             "torch.tensor(..., dtype=torch.float64).")
+        fail(f"{where} agrees to about 7 digits only: computed in float32? {advice}.")
 
 
-def _linear_regression_sgd(X, y, lr, steps, accumulate=False, scale=1.0):
+def _linear_regression_sgd(X, y, lr, steps, accumulate=False, scale=1.0, bias=True, momentum=0.0, frozen=False):
     """[w, b] after `steps` steps of gradient descent on `scale` times the MSE from zeros.
 
     accumulate: never zero the gradient. An (n, n) broadcast of X @ w - y is the same descent with every
     target replaced by the mean of y (its gradient is 2/n sum_i x_i (x_i . w + b - mean(y))).
+    bias=False: b stays 0 (the optimizer was given w only). momentum: torch's SGD momentum buffer.
+    frozen: every step uses the gradient at the start (the loss was computed once, before the loop).
     """
-    theta, total = np.zeros(X.shape[1] + 1), np.zeros(X.shape[1] + 1)
+    start = theta = np.zeros(X.shape[1] + 1)
+    total = np.zeros(X.shape[1] + 1)
     for _ in range(steps):
-        dw, db = mse_grad(theta[:-1], theta[-1], X, y)
-        total = (total if accumulate else 0.0) + scale * np.append(dw, db)
+        at = start if frozen else theta
+        dw, db = mse_grad(at[:-1], at[-1], X, y)
+        gradient = scale * np.append(dw, db if bias else 0.0)
+        total = total + gradient if accumulate else momentum * total + gradient
         theta = theta - lr * total
     return theta
 
@@ -113,6 +117,15 @@ class ch09(Chapter):
         try:
             got = call(fit_linear, torch.tensor(data.X), torch.tensor(data.y), lr, steps)
         except Failed as failure:
+            if "does not require grad" in str(failure):
+                try:  # one step works when w and b required grad at first: the update made the new ones
+                    call(fit_linear, torch.tensor(data.X), torch.tensor(data.y), lr, 1)
+                except Failed:
+                    pass
+                else:
+                    fail(f"{failure} → one step works, the second does not: `w = w - lr * w.grad` under "
+                         "torch.no_grad() makes a new tensor that does not require grad, so the next loss has no "
+                         "graph to w; update in place, `w -= lr * w.grad` (under no_grad), or call optimizer.step().")
             _hint_on(failure, {
                 "same dtype": "X and y are float64: create w and b with dtype=torch.float64 too",
                 "does not require grad": "create w and b with requires_grad=True",
@@ -140,6 +153,13 @@ class ch09(Chapter):
                                                                             lr, steps),
             f"the squared errors are summed, not averaged: each step is n = {len(data.y)} times too large; "
             "use .mean()": _linear_regression_sgd(data.X, data.y, lr, steps, scale=len(data.y)),
+            "b never moved: give the optimizer every parameter, torch.optim.SGD([w, b], lr=lr)":
+                _linear_regression_sgd(data.X, data.y, lr, steps, bias=False),
+            "that is SGD with momentum 0.9; this task uses plain SGD, torch.optim.SGD([w, b], lr=lr)":
+                _linear_regression_sgd(data.X, data.y, lr, steps, momentum=0.9),
+            "every step used the gradient at the start: the loss was computed once, before the loop; compute it "
+            "inside the loop, from the current w and b":
+                _linear_regression_sgd(data.X, data.y, lr, steps, frozen=True),
         }, rtol=1e-9, atol=1e-12)
         bug = descend(steps, accumulate=True)
         losses = [mse_loss(t[:-1], t[-1], data.X, data.y) for t in (np.zeros(3), right, bug)]
@@ -159,6 +179,9 @@ class ch09(Chapter):
             _hint_on(failure, {"does not require grad": "the gradient carries no graph to differentiate: compute it "
                                                         "with create_graph=True, from an x with requires_grad=True"})
         _not_a_tuple(got, "your H v")
+        if isinstance(got, tuple) and len(got) == 2:
+            fail("your H v is a pair: torch.autograd.functional.hvp(f, x, v) returns (f(x), H v); return the second, "
+                 "hvp(f, x, v)[1].")
         got = as_array(got, "your H v")
         if got.shape == ():
             fail("your H v is one number: that is the directional derivative ∇f(x)·v; differentiate it with "
@@ -171,6 +194,8 @@ class ch09(Chapter):
             "that is the gradient ∇f(x), not H v: differentiate ∇f(x)·v once more": rosenbrock.grad(x),
             "that is ∇f(x) + H v: two backward() calls added up in x.grad; use torch.autograd.grad, "
             "which returns the gradients instead": rosenbrock.grad(x) + H @ v,
+            "that is (H 1) * v, the row sums of H times v entry by entry; differentiate the number ∇f(x)·v, "
+            "(g * v).sum(), instead of g.sum()": H.sum(axis=1) * v,
         }, rtol=1e-10, atol=1e-10)
         return "H v equals the explicit Hessian of Rosenbrock times v to 10 digits and more, without building H."
 
@@ -188,12 +213,20 @@ class ch09(Chapter):
 
         backward_pass.__name__ = "LogCosh.backward"
         t = np.tanh(x)
-        close(call(backward_pass, x, u), u * t, "the gradient of sum(u · LogCosh(x)) for a non-uniform u", {
+        got = as_array(call(backward_pass, x, u), "the gradient of sum(u · LogCosh(x))")
+        _float32_hint(got, u * t, "the gradient of sum(u · LogCosh(x))",
+                      "x and grad_output are float64: compute the backward from them, without .float() or a "
+                      "float32 tensor of your own")
+        close(got, u * t, "the gradient of sum(u · LogCosh(x)) for a non-uniform u", {
             "multiply by grad_output (the chain rule); with y.sum() the bug hides, because grad_output is all ones": t,
             "1 - tanh(x)² is the derivative of tanh; the derivative of log(cosh(x)) is tanh(x)": u * (1 - t**2),
             "that is log(cosh(x)), the forward output; backward returns grad_output times its derivative":
                 u * np.log(np.cosh(x)),
             "divide sinh(x) by cosh(x), not the other way round": u / t,
+            "grad_output and tanh(x) multiply entry by entry; do not sum tanh(x)": u * t.sum(),
+            "grad_output and tanh(x) multiply entry by entry; do not sum grad_output": u.sum() * t,
+            "sign(x) is the derivative of |x|; log(cosh(x)) is its smooth version, with derivative tanh(x)":
+                u * np.sign(x),
         }, rtol=1e-10, atol=1e-12)
         passed = call(torch.autograd.gradcheck, LogCosh.apply, (torch.tensor(x, requires_grad=True),),
                       raise_exception=False)
@@ -215,11 +248,25 @@ class ch09(Chapter):
             if not isinstance(y, Value):
                 fail(f"x ** {k} should return a new Value (the result and how it was made), got a {type(y).__name__}.")
             close(y.data, x0**k, f"the value of x ** {k} at x = {x0}")
-            call(y.backward)
+            try:
+                call(y.backward)
+            except Failed as failure:
+                _hint_on(failure, {
+                    "'float' object is not iterable": "local_grads must be a tuple, one local derivative per parent: "
+                    "(k * self.data ** (k - 1),), with the comma; (a) without a comma is just a",
+                    "'int' object is not iterable": "local_grads must be a tuple, one local derivative per parent: "
+                    "(k * self.data ** (k - 1),), with the comma; (a) without a comma is just a",
+                    "'Value' object is not iterable": "parents must be a tuple: (self,), with the comma; (self) "
+                    "without a comma is just self",
+                    "object has no attribute 'parents'": "k is a constant, not a Value: the only parent is self, "
+                    "(self,), with one local derivative",
+                })
             close(x.grad, k * x0 ** (k - 1), f"d(x ** {k})/dx at x = {x0}", {
                 "the exponent drops by one: the derivative of x^k is k x^(k-1), you have k x^k": k * x0**k,
                 "the factor k is missing: the derivative of x^k is k x^(k-1)": x0 ** (k - 1),
                 "that is x^k, the value; the local gradient is its derivative k x^(k-1)": x0**k,
+                "twice the derivative: did your power set self.grad? backward() adds the local derivative times the "
+                "output's grad; the operation only records the local derivative": 2 * k * x0 ** (k - 1),
                 "x.grad stayed 0: the new Value must remember its parent and the local gradient, "
                 "Value(data, (self,), (local,))": 0.0,
             })
