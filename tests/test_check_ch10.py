@@ -11,11 +11,13 @@ torch.set_num_threads(1)
 
 
 def training_step(model, optimizer, xb, yb, zero=True, reduce=torch.mean, order="right", item=True, flat=False,
-                  error=torch.square):
+                  error=torch.square, then=None):
     if zero:
         optimizer.zero_grad()
     output = model(xb).squeeze() if flat else model(xb)
     loss = reduce(error(output - yb))
+    if then is not None:
+        loss = then(loss)
     if order == "step first":
         optimizer.step()
         loss.backward()
@@ -25,10 +27,19 @@ def training_step(model, optimizer, xb, yb, zero=True, reduce=torch.mean, order=
         loss.backward()
         optimizer.zero_grad()
         optimizer.step()
+    elif order == "backward twice":
+        loss.backward(retain_graph=True)
+        loss.backward()
+        optimizer.step()
+    elif order == "loss after the step":
+        loss.backward()
+        optimizer.step()
+        with torch.no_grad():
+            loss = reduce(error(model(xb) - yb))
     else:
         loss.backward()
         optimizer.step()
-    return {True: loss.item(), False: loss, "detach": loss.detach()}[item]
+    return {True: loss.item(), False: loss, "detach": loss.detach(), "method": loss.item}[item]
 
 
 def step_under_no_grad(model, optimizer, xb, yb):
@@ -86,9 +97,13 @@ def fit(model, loader, optimizer, epochs, X_val, y_val, train_mode="every epoch"
             total, seen = total + loss * len(xb), seen + len(xb)
             batch_losses.append(loss)
         train_losses.append({"examples": total / seen, "batches": sum(batch_losses) / len(batch_losses),
-                             "sum": sum(batch_losses), "last": batch_losses[-1]}[average])
+                             "sum": sum(batch_losses), "last": batch_losses[-1],
+                             "full batches": total / (len(loader) * loader.batch_size),
+                             "per batch": total / len(loader)}[average])
         if validate == "after":
             val_losses.append(validation_loss(model, X_val, y_val, evaluate, item))
+        if train_mode == "at the end":
+            model.train()
     return train_losses, val_losses
 
 
@@ -128,7 +143,7 @@ def init_stds(weight, gain=1.0, fan=1, two=2.0, root=0.5, xavier_two=2.0, use_ga
 
 
 def gradient_norms(model, loss_fn, X, y, zero=True, params=None, reverse=False, square=False, of="grad", backward=True,
-                   zero_after=False):
+                   zero_after=False, norm=torch.linalg.norm):
     if zero:
         model.zero_grad()
     if backward:
@@ -136,7 +151,7 @@ def gradient_norms(model, loss_fn, X, y, zero=True, params=None, reverse=False, 
     if zero_after:
         model.zero_grad()
     tensors = [m.weight for m in model.modules() if isinstance(m, nn.Linear)] if params is None else list(params(model))
-    norms = [(t.grad if of == "grad" else t).norm().item() ** (2 if square else 1) for t in tensors]
+    norms = [norm(t.grad if of == "grad" else t).item() ** (2 if square else 1) for t in tensors]
     return norms[::-1] if reverse else norms
 
 
@@ -187,6 +202,11 @@ CH10 = [
     ("task1", step_under_no_grad, "FAIL", "was the forward pass run under torch.no_grad()?"),
     ("task1", step_by_hand, "FAIL", "you updated the parameters by hand, a plain SGD step"),
     ("task1", lambda *a: step_by_hand(*a, no_grad=False), "FAIL", "optimizer.step() does it for you"),
+    ("task1", lambda *a: training_step(*a, item="method"), "FAIL", "returned loss.item, the method itself"),
+    ("task1", lambda *a: training_step(*a, then=torch.sqrt), "FAIL", "that is the root of the mean squared error"),
+    ("task1", lambda *a: training_step(*a, then=lambda loss: loss / 2), "FAIL", "the task's loss has no ½"),
+    ("task1", lambda *a: training_step(*a, order="backward twice"), "FAIL", "backward() ran twice"),
+    ("task1", lambda *a: training_step(*a, order="loss after the step"), "FAIL", "those are the losses after the step"),
     ("task1", raise_value_error, "FAIL", "raise_value_error raised ValueError: boom"),
     ("task2", fit, "PASS", "dropout on for training and off for validation: training losses 2.3"),
     ("task2", fit_restoring_the_mode, "PASS", "validation losses"),
@@ -201,6 +221,9 @@ CH10 = [
     ("task2", lambda *a: fit(*a, average="batches"), "FAIL", "the last batch (8 examples) weighs as much"),
     ("task2", lambda *a: fit(*a, average="sum"), "FAIL", "the sum of the batch losses"),
     ("task2", lambda *a: fit(*a, average="last"), "FAIL", "each epoch's last batch"),
+    ("task2", lambda *a: fit(*a, average="full batches"), "FAIL", "len(loader) * batch_size = 4 * 16 = 64"),
+    ("task2", lambda *a: fit(*a, average="per batch"), "FAIL", "by the number of batches"),
+    ("task2", lambda *a: fit(*a, train_mode="at the end"), "FAIL", "the first epoch trained in evaluation mode"),
     ("task2", fit_per_batch, "FAIL", "one per batch; return one per epoch (4)"),
     ("task2", lambda *a: fit(*a)[0], "FAIL", "return two lists"),
     ("task2", fit_validation_with_grad, "FAIL", "under torch.no_grad()"),
@@ -223,6 +246,8 @@ CH10 = [
     ("task3", lambda w, gain=1.0: init_stds(w, gain, xavier_two=6.0), "FAIL", "the uniform version"),
     ("task3", lambda w, gain=1.0: (init_stds(w)[0], gain / w.shape[1] ** 0.5), "FAIL", "that is LeCun's"),
     ("task3", lambda w, gain=1.0: (init_stds(w)[0], gain**2 * 2 / sum(w.shape)), "FAIL", "the std is its square root"),
+    ("task3", lambda w, gain=1.0: (init_stds(w)[0], gain**2 * (2 / sum(w.shape)) ** 0.5), "FAIL",
+     "not by its square"),
     ("task4", gradient_norms, "PASS", "layer 1 gets 4.0e-06 of the last layer's gradient"),
     ("task4", stub(4), "TODO", "not implemented yet"),
     ("task4", lambda *a: gradient_norms(*a, zero=False), "FAIL", "call model.zero_grad() first"),
@@ -232,10 +257,15 @@ CH10 = [
     ("task4", lambda *a: gradient_norms(*a, of="weight"), "FAIL", "the norms of the weights"),
     ("task4", lambda *a: sum(gradient_norms(*a)), "FAIL", "has shape (), expected (7,)"),
     ("task4", lambda *a: gradient_norms(*a, zero_after=True), "FAIL", "not after (it sets them to None)"),
+    ("task4", lambda *a: gradient_norms(*a, zero_after=True, norm=torch.Tensor.norm), "FAIL",
+     "not after (it sets them to None)"),
+    ("task4", lambda *a: gradient_norms(*a, zero=False, backward=False), "FAIL",
+     "those are the gradients the model already held"),
+    ("task4", lambda *a: gradient_norms(*a, norm=lambda g: g.abs().mean()), "FAIL", "mean absolute entries"),
     ("task4", lambda model, loss_fn, X, y: gradient_norms(model, loss_fn, X, y, zero=True, backward=False), "FAIL",
      "call loss.backward() before reading the gradients"),
     ("task5", init_with("xavier", 5 / 3), "PASS", "your network learns: test accuracy above 0.8 after 30 epochs"),
-    ("task5", init_with("he"), "PASS", "with the tiny weights it was 0.500"),
+    ("task5", init_with("he"), "PASS", "the network with the tiny weights reached a test accuracy of 0.500"),
     ("task5", stub(5), "TODO", "not implemented yet"),
     ("task5", lambda model: None, "FAIL", "the weights are unchanged"),
     ("task5", returns_a_new_model, "FAIL", "the weights are unchanged"),

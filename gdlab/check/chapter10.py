@@ -36,7 +36,10 @@ def _step(model, optimizer, xb, yb, mistake=None):
     difference = output[:, 0] - yb if mistake == "broadcast" else output - yb  # (batch,) - (batch, 1): (batch, batch)
     errors = difference.abs() if mistake == "abs" else difference**2
     loss = errors.sum() if mistake == "sum" else errors.mean()
-    loss.backward()
+    loss = {"root": loss.sqrt(), "half": loss / 2}.get(mistake, loss)
+    loss.backward(retain_graph=mistake == "twice")
+    if mistake == "twice":
+        loss.backward()
     if mistake == "by hand":
         with torch.no_grad():
             for p in model.parameters():
@@ -72,6 +75,18 @@ def _stepped(step, batches, **kwargs):
                 "an update by hand must not be recorded: optimizer.step() does it for you (under no_grad)",
         })
     return losses, before, _flat(model)
+
+
+def _losses_after_each_step(batches):
+    """The right steps, but each returning the batch's loss measured after its update."""
+    import torch
+
+    def step_then_measure(model, optimizer, xb, yb):
+        _step(model, optimizer, xb, yb)
+        with torch.no_grad():
+            return ((model(xb) - yb) ** 2).mean().item()
+
+    return _stepped(step_then_measure, batches)[0]
 
 
 def _dropout_model():
@@ -115,7 +130,7 @@ def _fit(model, loader, optimizer, epochs, X_val, y_val, mistake=None):
     for _ in range(epochs):
         if mistake == "validate first":
             val_losses.append(_validation_loss(model, X_val, y_val))
-        if mistake not in ("never train", "train once"):
+        if mistake not in ("never train", "train once", "train at the end"):
             model.train()
         total, seen, batch_losses = 0.0, 0, []
         for xb, yb in loader:
@@ -123,9 +138,12 @@ def _fit(model, loader, optimizer, epochs, X_val, y_val, mistake=None):
             total, seen = total + loss * len(xb), seen + len(xb)
             batch_losses.append(loss)
         train_losses.append({"batch mean": np.mean(batch_losses), "sum": sum(batch_losses),
-                             "last": batch_losses[-1]}.get(mistake, total / seen))
+                             "last": batch_losses[-1], "full batches": total / (len(loader) * loader.batch_size),
+                             "per batch": total / len(loader)}.get(mistake, total / seen))
         if mistake != "validate first":
             val_losses.append(_validation_loss(model, X_val, y_val, eval_mode=mistake != "no eval"))
+        if mistake == "train at the end":
+            model.train()
     return train_losses, val_losses
 
 
@@ -217,6 +235,9 @@ class ch10(Chapter):
         losses, before, after = _stepped(training_step, batches)
         if any(loss is None for loss in losses):
             fail("training_step returned None: did you forget `return loss.item()`?")
+        if any(callable(loss) for loss in losses):
+            fail("training_step returned loss.item, the method itself: call it, loss.item() (with the parentheses), "
+                 "to get the number.")
         tensors = [loss for loss in losses if isinstance(loss, torch.Tensor)]
         if any(loss.requires_grad for loss in tensors):
             fail("you returned the loss tensor; return loss.item(), a Python float: the tensor holds on to the "
@@ -242,8 +263,17 @@ class ch10(Chapter):
                 _stepped(_step, batches, mistake="abs")[2],
             "you updated the parameters by hand, a plain SGD step; optimizer.step() applies the optimizer's own "
             "rule (here with momentum 0.9)": _stepped(_step, batches, mistake="by hand")[2],
+            "that is the root of the mean squared error; the task's loss is the mean squared error itself":
+                _stepped(_step, batches, mistake="root")[2],
+            "that is half the mean squared error; the task's loss has no ½":
+                _stepped(_step, batches, mistake="half")[2],
+            "backward() ran twice on the same loss, so the gradients doubled: call it once per step":
+                _stepped(_step, batches, mistake="twice")[2],
         })
-        close(losses, right_losses, "the losses you returned")
+        close(losses, right_losses, "the losses you returned", {
+            "those are the losses after the step; return the loss the step was computed from, the one you called "
+            "backward() on": _losses_after_each_step(batches),
+        })
         return (f"3 steps match torch's reference; the batch losses were "
                 f"{', '.join(f'{loss:.4f}' for loss in right_losses)}.")
 
@@ -288,6 +318,12 @@ class ch10(Chapter):
             "the training loss is the sum of the batch losses; average over the epoch's examples": run("sum"),
             "the training loss is that of each epoch's last batch; average over all the epoch's examples":
                 run("last"),
+            "the first epoch trained in evaluation mode, dropout off (the model arrived in evaluation mode): call "
+            "model.train() at the start of every epoch, not at its end": run("train at the end"),
+            "you divided by len(loader) * batch_size = 4 * 16 = 64, but the last batch holds only 8 examples: "
+            "divide by the number of examples seen, 56": run("full batches"),
+            "you divided the sum of loss * len(xb) by the number of batches; divide by the number of examples":
+                run("per batch"),
         })
         return (f"{epochs} epochs of 4 batches (16, 16, 16, 8), dropout on for training and off for validation: "
                 f"training losses {', '.join(f'{v:.4f}' for v in right[:epochs])}; validation losses "
@@ -321,6 +357,8 @@ class ch10(Chapter):
                 g * np.sqrt(1 / fan_in),
             "that is He's sqrt(2 / fan_in); Xavier uses both fans: sqrt(2 / (fan_in + fan_out))":
                 g * np.sqrt(2 / fan_in),
+            "multiply by the gain, not by its square (the variance has gain², the std gain)":
+                g**2 * np.sqrt(2 / (fan_in + fan_out)),
         })
         torch.manual_seed(0)
         weight = torch.nn.init.kaiming_normal_(torch.empty(256, 512, dtype=torch.float64))
@@ -355,9 +393,9 @@ class ch10(Chapter):
         try:
             got = call(gradient_norms, network(), loss_fn, X, y)
         except Failed as failure:
-            _hint_on(failure, {"'NoneType' object has no attribute": "a weight's .grad is None: call loss.backward() "
-                               "before reading the gradients, and model.zero_grad() before backward(), not after "
-                               "(it sets them to None)"})
+            none_grad = ("a weight's .grad is None: call loss.backward() before reading the gradients, and "
+                         "model.zero_grad() before backward(), not after (it sets them to None)")
+            _hint_on(failure, {"'NoneType' object has no attribute": none_grad, "not NoneType": none_grad})
         stale = network()
         loss_fn(stale(X), y).backward()
         model = network()
@@ -365,9 +403,14 @@ class ch10(Chapter):
         loss_fn(model(X), y).backward()
         linears = _linears(model)
         right = np.array([m.weight.grad.norm().item() for m in linears])
+        held = network()  # the model as the function got it: its gradients are those of the old batch
         got = close(got, right, "your norms, input layer first", {
             "gradients accumulated on top of the old ones the model held: call model.zero_grad() first":
                 [m.weight.grad.norm().item() for m in _linears(stale)],
+            "those are the gradients the model already held, from an earlier batch: compute the loss of (X, y) and "
+            "call backward() on it (after model.zero_grad())": [m.weight.grad.norm().item() for m in _linears(held)],
+            "those are the mean absolute entries of the gradients; take the Euclidean norm, weight.grad.norm()":
+                [m.weight.grad.abs().mean().item() for m in linears],
             "that lists every parameter, biases included; one norm per Linear layer: its weight gradient":
                 [p.grad.norm().item() for p in model.parameters()],
             "the order is reversed: layer 1 is the one next to the input (model.modules() gives them in order)":
@@ -375,7 +418,7 @@ class ch10(Chapter):
             "those are squared norms; take the square root (tensor.norm())": right**2,
             "those are the norms of the weights; take the norms of their gradients, weight.grad":
                 [m.weight.norm().item() for m in linears],
-        })
+        }, rtol=1e-6, atol=0)
         return (f"{len(right)} layers; layer 1 gets {right[0] / right[-1]:.1e} of the last layer's gradient: "
                 "it vanishes on its way back through 6 sigmoid layers.")
 
@@ -414,4 +457,5 @@ class ch10(Chapter):
         bad_acc = _train_and_test(bad)[1]
         return (f"your network learns: test accuracy above 0.8 after 30 epochs (its exact value differs from one "
                 f"machine to another: deep training is chaotic), with a layer 1 / layer 11 gradient ratio of "
-                f"{norms[0] / norms[-1]:.2f} at initialisation; with the tiny weights it was {bad_acc:.3f}.")
+                f"{norms[0] / norms[-1]:.2f} at initialisation; the network with the tiny weights reached a test "
+                f"accuracy of {bad_acc:.3f}.")
