@@ -183,9 +183,10 @@ def browser_times():
                             list(target)), moves=30)
                         time.sleep(1.0)
                     timings = explorer.evaluate("node => node.timings")[count:]
-                    for what, kind in (("drag event -> repaint, new paths", "drag"),
-                                       ("drag event -> start point repainted", "preview")):
-                        rows.append((what, [t["latency"] for t in timings if t["kind"] == kind]))
+                    for what, kind, key in (("drag event -> repaint, new paths", "drag", "latency"),
+                                            ("  of which sent -> repaint", "drag", "roundTrip"),
+                                            ("drag event -> start point repainted", "preview", "latency")):
+                        rows.append((what, [t[key] for t in timings if t["kind"] == kind]))
                 timings = explorer.evaluate("node => node.timings")
                 rows.append(("drawing one repaint", [t["drawMs"] for t in timings if t["kind"] in ("data", "drag")]))
                 for what, ms in rows:

@@ -120,11 +120,14 @@ def drag_start(page, explorer, target, moves=20):
 
 
 def press_and_time(page, explorer, slider, key, presses):
-    """Press `key` on a slider `presses` times; each time, the ms from the keydown to the explorer's repaint."""
+    """Press `key` on a slider `presses` times; each time it moves, the ms from the keydown to the explorer's
+    repaint (a press at the end of the slider's range changes nothing and is not counted)."""
     latencies = []
     for _ in range(presses):
-        count = len(explorer.evaluate("node => node.timings"))
+        count, before = len(explorer.evaluate("node => node.timings")), slider.get_attribute("aria-valuenow")
         slider.press(key)
+        if slider.get_attribute("aria-valuenow") == before:
+            continue
         painted = wait_for_paint(explorer, ("data",), count)
         pressed = page.evaluate("window.gdlabKeydowns.at(-1)")
         latencies.append(painted["paintedAt"] - pressed)

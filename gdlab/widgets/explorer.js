@@ -430,7 +430,7 @@ function render({ model, el }) {
   // --- the start point: drag, click or arrow keys; the latest position is sent once the last one is answered --
   function sendLatest() {
     if (!request || awaiting) return;
-    awaiting = { ...request, seq: ++sent };
+    awaiting = { ...request, seq: ++sent, sentAt: performance.now() };
     request = null;
     model.set("drag", [awaiting.x, awaiting.y, awaiting.seq]);
     model.save_changes();
@@ -529,7 +529,10 @@ function render({ model, el }) {
     if (answered) awaiting = null;
     if (!dragging && !request && !awaiting) preview = null;
     const paintedAt = draw(answered ? "drag" : "data");
-    if (answered) Object.assign(root.timings[root.timings.length - 1], { seq: answered.seq, latency: paintedAt - answered.eventAt });
+    if (answered) { // latency: from the pointer event; roundTrip: from sending it to the kernel
+      Object.assign(root.timings[root.timings.length - 1],
+                    { seq: answered.seq, latency: paintedAt - answered.eventAt, roundTrip: paintedAt - answered.sentAt });
+    }
     sendLatest();
   };
   model.on("change:figure", onFigure);
