@@ -212,6 +212,25 @@ def test_minibatch_explorer_reuses_a_longer_run_for_fewer_epochs():
     np.testing.assert_array_equal(points(box.lines["path"]), trace.xs)
 
 
+def test_a_setting_the_run_ignores_recomputes_nothing(monkeypatch):
+    from gdlab.widgets import schedule
+
+    calls = []
+    for module, runner in ((schedule, "minibatch_descent"), (race, "minimize")):
+        original = getattr(module, runner)
+        monkeypatch.setattr(module, runner, lambda *a, original=original, **k: calls.append(1) or original(*a, **k))
+    box = widgets.schedule_explorer(schedule="cosine")
+    before, shown = len(calls), box.lines["cosine"].y
+    box.controls["gamma"].value = 0.9  # cosine has no gamma
+    assert len(calls) == before and np.array_equal(box.lines["cosine"].y, shown)
+    box = widgets.optimizer_race(lanes=[("SGD", 0.001, 0.0)])
+    before = len(calls)
+    box.controls["beta1"].value = 0.5  # plain SGD has no momentum
+    assert len(calls) == before
+    box.controls["lr1"].value = 0.002
+    assert len(calls) == before + 1
+
+
 @pytest.mark.parametrize("schedule", ["step", "cosine", "warm-up + cosine", "one-cycle"])
 def test_schedule_explorer_draws_the_gdlab_schedule(schedule):
     box = widgets.schedule_explorer(schedule=schedule, lr=0.2, epochs=30, gamma=0.7, step_size=4, warmup=6)

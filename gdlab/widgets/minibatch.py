@@ -42,6 +42,8 @@ def minibatch_explorer(batch_size=10, lr=0.05, epochs=10, seed=0):
     def run(batch_size, lr, epochs, seed):
         longest, trace = runs.get((batch_size, lr, seed), (0, None))
         if longest < epochs and (trace is None or trace.status == "max_steps"):
+            if len(runs) > 64:  # keep memory bounded over a long session
+                runs.clear()
             trace = minibatch_descent(dataset.X, dataset.y, optim.SGD(lr=lr), batch_size, epochs, seed)
             runs[batch_size, lr, seed] = epochs, trace
         return trace

@@ -117,7 +117,8 @@ def optimizer_race(objective="Rosenbrock", x0=None, steps=300, lanes=None):
     def run(lane, f, start, steps, settings):
         """A lane's Trace, redone only when its settings change; one too short for `steps` is redone up to the
         slider's maximum, so that moving `steps` afterwards only takes a prefix of it."""
-        key = (f, start, *settings)
+        name, lr, beta = settings
+        key = (f, start, name, lr, beta if name in USES_BETA else None)  # a beta the optimizer ignores changes nothing
         cached_key, trace = runs.get(lane, (None, None))
         if cached_key != key or (trace.status == "max_steps" and trace.steps < steps):
             budget = steps if cached_key != key else controls["steps"].max

@@ -31,6 +31,8 @@ def schedule_explorer(schedule="cosine", lr=0.1, epochs=40, gamma=0.5, step_size
     panels = (Panel("The schedule", "epoch", "learning rate / peak lr", legend=None),
               Panel("Training loss after each epoch", "epoch", "MSE \u2212 least-squares MSE", ylog=True))
     constant_runs = {}  # lr -> (epochs, the loss after each of them) at that constant lr: shorter runs are prefixes
+    runs = {}  # (schedule, lr, epochs, the settings it uses) -> the loss after each epoch: a setting it ignores
+    #            (gamma for cosine, ...) changes nothing
 
     def losses_per_epoch(lr, epochs, name=None, **settings):
         optimizer = optim.SGD(lr=lr)
@@ -42,13 +44,18 @@ def schedule_explorer(schedule="cosine", lr=0.1, epochs=40, gamma=0.5, step_size
         name, lr, epochs = controls["schedule"].value, controls["lr"].value, controls["epochs"].value
         for setting in ("gamma", "step_size", "warmup"):
             controls[setting].disabled = setting not in SCHEDULES[name]
-        settings = {k: controls[k].value for k in ("gamma", "step_size", "warmup")}
+        settings = {k: controls[k].value for k in SCHEDULES[name]}
         optimizer = optim.SGD(lr=lr)
         scheduler, lrs = make_scheduler(name, optimizer, epochs, **settings), []
         for _ in range(epochs):  # the lr of each epoch does not depend on the training
             lrs.append(optimizer.lr)
             scheduler.step()
-        losses = losses_per_epoch(lr, epochs, name, **settings)
+        key = (name, lr, epochs, *settings.values())
+        if key not in runs:
+            if len(runs) > 256:  # keep memory bounded over a long session
+                runs.clear()
+            runs[key] = losses_per_epoch(lr, epochs, name, **settings)
+        losses = runs[key]
         longest, constant = constant_runs.get(lr, (0, None))
         if longest < epochs and (constant is None or len(constant) == longest + 1):  # too short, and not diverged
             longest = epochs if constant is None else controls["epochs"].max  # lengthened once: to the maximum
