@@ -21,8 +21,13 @@ EXPLOSION = 1e12  # a loss this many times larger than where it started (and tha
 
 def diverged(loss, start_loss):
     """The divergence rule of every gdlab runner: True where `loss` is not finite, or more than EXPLOSION
-    times larger than max(1, |start_loss|). `loss` may be one number or an array of losses."""
-    limit = EXPLOSION * max(1.0, abs(start_loss)) if math.isfinite(start_loss) else EXPLOSION
+    times larger than max(1, |start_loss|). Either may be an array (e.g. one start loss per run of a batch of
+    runs); they broadcast."""
+    if np.ndim(start_loss) == 0:  # the runners' case, kept cheap: one step of a 2-parameter run costs microseconds
+        limit = EXPLOSION * max(1.0, abs(start_loss)) if math.isfinite(start_loss) else EXPLOSION
+    else:
+        start = np.abs(np.asarray(start_loss, dtype=float))
+        limit = np.where(np.isfinite(start), EXPLOSION * np.maximum(1.0, start), EXPLOSION)
     return ~(np.abs(loss) <= limit)  # `~(<=)` also catches NaN
 
 

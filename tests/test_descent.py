@@ -104,6 +104,9 @@ def test_one_divergence_rule_for_numbers_and_arrays():
     assert diverged(2.1e13, 20.0) and not diverged(1.9e13, 20.0)  # relative to the start beyond 1
     assert diverged(float("nan"), 1.0) and diverged(float("inf"), 1.0) and diverged(-float("inf"), 1.0)
     np.testing.assert_array_equal(diverged(np.array([1.0, np.nan, 2e12, -3.0]), 1.0), [False, True, True, False])
+    per_run = diverged(np.array([[5.0, 1.9e13], [2e12, 2.1e13]]), np.array([1.0, 20.0]))  # one start loss per column
+    np.testing.assert_array_equal(per_run, [[False, False], [True, True]])
+    np.testing.assert_array_equal(diverged(np.array([1e13, 1e11]), np.array([np.inf, np.nan])), [True, False])
 
 
 def test_runners_stop_where_the_rule_says():
