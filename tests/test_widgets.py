@@ -274,3 +274,12 @@ def test_the_wheel_ships_the_javascript_that_draws_the_explorers(tmp_path):
                     "--wheel-dir", str(tmp_path), str(source)], check=True, capture_output=True)
     (wheel,) = tmp_path.glob("gdlab-*.whl")
     assert "gdlab/widgets/explorer.js" in zipfile.ZipFile(wheel).namelist()
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="Node.js is not installed")
+def test_the_javascript_is_a_valid_es_module(tmp_path):
+    """A syntax error would show up only in a browser: Node.js parses the module here (as an .mjs file)."""
+    module = tmp_path / "explorer.mjs"
+    shutil.copy(Path(widgets.__file__).with_name("explorer.js"), module)
+    checked = subprocess.run(["node", "--check", str(module)], check=False, capture_output=True, text=True)
+    assert checked.returncode == 0, checked.stderr

@@ -291,6 +291,7 @@ function render({ model, el }) {
   toolbar.append(play, clock, hint);
   const canvas = document.createElement("canvas");
   canvas.tabIndex = 0;
+  canvas.setAttribute("aria-label", "Explorer plot: click it, then arrow keys move the start point (Shift: faster)");
   canvas.style.cssText = "display: block; width: 100%; touch-action: none; outline-offset: 2px";
   const notes = document.createElement("div");
   notes.style.cssText = "padding: 4px 8px; line-height: 1.6";
@@ -302,7 +303,7 @@ function render({ model, el }) {
   let data = prepareData(model.get("data"));
   let boxes = [], width = 0, ratio = 1, layers = new Map();
   let playing = null, until = Infinity; // playback: the time shown, Infinity when showing everything
-  let dragging = null, preview = null; // the panel being dragged in, and the start point under the pointer
+  let dragging = false, preview = null; // a drag under way, and the start point under the pointer meanwhile
   let request = null, awaiting = null, sent = 0; // drag requests: the next one to send, the one in flight
 
   const dragPanel = () => figure.findIndex((p) => p.drag);
@@ -319,6 +320,7 @@ function render({ model, el }) {
 
   function draw(kind) {
     const started = performance.now();
+    if (!boxes.length) return null; // not laid out yet (a hidden output has no width): drawn on resize
     const ctx = canvas.getContext("2d");
     ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
     ctx.clearRect(0, 0, canvas.width, canvas.height);
@@ -358,7 +360,9 @@ function render({ model, el }) {
       ctx.lineWidth = 1;
       ctx.strokeRect(plot.left + 0.5, plot.top + 0.5, plot.right - plot.left - 1, plot.bottom - plot.top - 1);
       const entries = d.series.filter((s) => s.label && s.legend !== false);
-      if (panel.guides && panel.guides.label) entries.push({ label: panel.guides.label, colour: "#444444", width: 1, dash: [5, 4] });
+      if (panel.guides && panel.guides.label) {
+        entries.push({ label: panel.guides.label, colour: "#444444", width: 1, dash: [5, 4] });
+      }
       if (panel.minima.length) entries.push({ label: "minimum", marker: "star" });
       if (panel.drag && d.start) entries.push({ label: "start (drag it)", marker: "start" });
       if (panel.legend) drawLegend(ctx, entries, plot, panel.legend);
@@ -383,7 +387,7 @@ function render({ model, el }) {
     const label = data.time_label || "step";
     clock.textContent = until === Infinity ? `${label}s: ${Math.round(data.duration || 0)}`
       : `${label} ${Math.floor(until)} / ${Math.round(data.duration || 0)}`;
-    hint.textContent = dragPanel() >= 0 ? "Drag or click the start point on the left plot; arrow keys nudge it." : "";
+    hint.textContent = dragPanel() < 0 ? "" : "Drag the white dot, or click where it should go; arrow keys nudge it.";
   }
 
   function resize() {
@@ -454,14 +458,15 @@ function render({ model, el }) {
     request = { x, y, eventAt };
     stopPlaying();
     const paintedAt = draw("preview");
-    root.timings[root.timings.length - 1].latency = paintedAt - eventAt;
+    if (paintedAt !== null) root.timings[root.timings.length - 1].latency = paintedAt - eventAt;
     sendLatest();
   }
 
   function pointerData(event) {
     const i = dragPanel(), rect = canvas.getBoundingClientRect(), [sx, sy] = scales(i);
     const px = event.clientX - rect.left, py = event.clientY - rect.top, { plot } = boxes[i];
-    return { x: sx.invert(px), y: sy.invert(py), inside: px >= plot.left && px <= plot.right && py >= plot.top && py <= plot.bottom, px, py };
+    const inside = px >= plot.left && px <= plot.right && py >= plot.top && py <= plot.bottom;
+    return { x: sx.invert(px), y: sy.invert(py), inside, px, py };
   }
 
   canvas.addEventListener("pointerdown", (event) => {
@@ -504,7 +509,8 @@ function render({ model, el }) {
     const start = i >= 0 && boxes.length ? data.panels[i].start : null;
     return {
       start: start && root.pixel(...start),
-      lines: i < 0 ? [] : data.panels[i].series.map((s) => ({ label: s.label, first: [s.x[0], s.y[0]], length: s.x.length })),
+      lines: i < 0 ? [] : data.panels[i].series.map((s) => ({ label: s.label, first: [s.x[0], s.y[0]],
+                                                                 length: s.x.length })),
       seq: data.seq,
     };
   };
@@ -529,9 +535,9 @@ function render({ model, el }) {
     if (answered) awaiting = null;
     if (!dragging && !request && !awaiting) preview = null;
     const paintedAt = draw(answered ? "drag" : "data");
-    if (answered) { // latency: from the pointer event; roundTrip: from sending it to the kernel
-      Object.assign(root.timings[root.timings.length - 1],
-                    { seq: answered.seq, latency: paintedAt - answered.eventAt, roundTrip: paintedAt - answered.sentAt });
+    if (answered && paintedAt !== null) { // latency: from the pointer event; roundTrip: from sending it
+      Object.assign(root.timings[root.timings.length - 1], { seq: answered.seq, latency: paintedAt - answered.eventAt,
+                                                             roundTrip: paintedAt - answered.sentAt });
     }
     sendLatest();
   };
