@@ -5,7 +5,6 @@ import pytest
 
 torch = pytest.importorskip("torch")
 from conftest import assert_reports, stub  # noqa: E402
-
 from gdlab import check  # noqa: E402
 
 torch.set_num_threads(1)
@@ -16,13 +15,17 @@ def shard_indices(n, rank, world_size, drop_last=False):
     return [i % n for i in range(total)][rank:total:world_size]
 
 
-def unpadded(n, rank, world_size, drop_last=False):
+def unpadded(n, rank, world_size, drop_last=False):  # noqa: ARG001 (the check passes drop_last)
     return list(range(rank, n, world_size))
 
 
-def blocks(n, rank, world_size, drop_last=False):
+def blocks(n, rank, world_size, drop_last=False):  # noqa: ARG001
     per_rank = math.ceil(n / world_size)
     return [i % n for i in range(rank * per_rank, (rank + 1) * per_rank)]
+
+
+def one_based(n, rank, world_size, drop_last=False):
+    return shard_indices(n, rank + 1, world_size, drop_last) if rank + 1 < world_size else []
 
 
 def full_gradient(shard_grads, shard_sizes, weigh=True, divide_by_n=True, divide_by_k=False):
@@ -31,14 +34,21 @@ def full_gradient(shard_grads, shard_sizes, weigh=True, divide_by_n=True, divide
     return total / len(shard_sizes) if divide_by_k else total
 
 
-def all_reduce_mean(worker_grads, divide=True, only_first=False, in_place=True):
+def all_reduce_mean(worker_grads, divide=True, only_first=False, in_place=True, count=len):
     for i in range(len(worker_grads[0])):
-        mean = sum(grads[i] for grads in worker_grads) / (len(worker_grads) if divide else 1)
+        mean = sum(grads[i] for grads in worker_grads) / (count(worker_grads) if divide else 1)
         for grads in worker_grads[:1] if only_first else worker_grads:
             if in_place:
                 grads[i].copy_(mean)
             else:
                 grads[i] = mean
+
+
+def all_reduce_by_size(worker_grads):
+    for i in range(len(worker_grads[0])):
+        total = sum(grads[i] for grads in worker_grads)
+        for grads in worker_grads:
+            grads[i].copy_(total / total.numel())
 
 
 def all_reduce_one_by_one(worker_grads):
@@ -69,6 +79,7 @@ CH12 = [
      "with drop_last=True drop the remainder"),
     ("task1", blocks, "FAIL", "you gave each rank a contiguous block"),
     ("task1", lambda *a, **k: shard_indices(*a, **k)[:-1], "FAIL", "has shape (2,), expected (3,)"),
+    ("task1", one_based, "FAIL", "ranks count from 0: rank r starts at index r, not r + 1"),
     ("task2", full_gradient, "PASS", "the plain average of shards of 100 and 412 would be off by up to 0.0189"),
     ("task2", lambda g, s: torch.stack(g).T @ torch.tensor(s, dtype=torch.float64) / sum(s), "PASS", "round-off"),
     ("task2", stub(2), "TODO", "not implemented yet"),
@@ -79,9 +90,15 @@ CH12 = [
     ("task2", lambda g, s: full_gradient(g, s, divide_by_n=False), "FAIL", "then divide by n"),
     ("task2", lambda g, s: full_gradient(g, s, divide_by_k=True), "FAIL", "do not divide by the number of shards too"),
     ("task2", lambda g, s: torch.stack(g), "FAIL", "has shape (4, 1185), expected (1185,)"),
+    ("task2", lambda g, s: sum(sum(s) / size * grad for grad, size in zip(g, s)), "FAIL",
+     "the weights are upside down"),
     ("task3", all_reduce_mean, "PASS", "largest difference below 1e-12"),
     ("task3", stub(3), "TODO", "not implemented yet"),
     ("task3", lambda w: all_reduce_mean(w, divide=False), "FAIL", "every worker holds the sum"),
+    ("task3", lambda w: all_reduce_mean(w, count=lambda w: len(w[0])), "FAIL",
+     "you divided the sum by the number of parameter tensors (2); divide by the number of workers (4)"),
+    ("task3", lambda w: all_reduce_mean(w, count=lambda w: len(w) - 1), "FAIL", "you divided the sum by 3"),
+    ("task3", all_reduce_by_size, "FAIL", "you divided each sum by the number of entries of its tensor"),
     ("task3", lambda w: all_reduce_mean(w, only_first=True), "FAIL", "only worker 0 got the average"),
     ("task3", lambda w: all_reduce_mean(w, in_place=False), "FAIL", "you replaced the tensors in the lists"),
     ("task3", returns_new_lists, "FAIL", "nothing changed: change the workers' tensors in place"),

@@ -121,6 +121,10 @@ class ch12(Chapter):
                 mistakes["DistributedSampler deals the indices out like cards: rank r gets r, r + world_size, "
                          "r + 2 world_size, ...; you gave each rank a contiguous block"] = \
                     padded[rank * per_rank:(rank + 1) * per_rank]
+                total = n // world_size * world_size if drop_last else per_rank * world_size
+                if rank < world_size - 1:
+                    mistakes["ranks count from 0: rank r starts at index r, not r + 1"] = \
+                        [i % n for i in range(total)][rank + 1:total:world_size]
                 close(answer, _sampler(n, rank, world_size, drop_last),
                       f"rank {rank} of {world_size} with n = {n}, drop_last={drop_last}", mistakes)
         padded = collections.Counter(i for rank in range(4) for i in got[10, 4, False, rank])
@@ -148,6 +152,8 @@ class ch12(Chapter):
                 "weight shard k by n_k, then divide by n, the total number of examples": (weights * shards).sum(dim=0),
                 "the weights n_k / n already add up to 1: do not divide by the number of shards too":
                     (weights * shards).sum(dim=0) / weights.sum() / len(sizes),
+                "the weights are upside down: shard k counts n_k / n, its share of the examples, not n / n_k":
+                    (weights.sum() / weights * shards).sum(dim=0),
             }, rtol=1e-9, atol=1e-15)
         first, second = _gradient(model, X[:100], y[:100]), _gradient(model, X[100:], y[100:])
         off = ((first + second) / 2 - full).abs().max().item()
@@ -159,7 +165,7 @@ class ch12(Chapter):
         import torch
 
         g = torch.Generator().manual_seed(0)
-        shapes, workers = [(4, 2), (4,)], 3
+        shapes, workers = [(4, 2), (4,)], 4
 
         def fresh():
             return [[torch.randn(shape, generator=g, dtype=torch.float64) for shape in shapes] for _ in range(workers)]
@@ -177,12 +183,20 @@ class ch12(Chapter):
 
         values = flat(before)
         mean = values.mean(dim=0)
+        total = values.sum(dim=0)
+        sizes = torch.cat([torch.full((t.numel(),), float(t.numel()), dtype=torch.float64) for t in before[0]])
         one_by_one = [[t.clone() for t in w] for w in before]
         _average_one_by_one(one_by_one)
         close(flat(held), mean.expand(workers, -1), f"the gradients the {workers} workers hold afterwards", {
             "nothing changed: change the workers' tensors in place (g.copy_(mean))": values,
             "every worker holds the sum: all_reduce adds up (ReduceOp.SUM); divide by the number of workers, "
-            "as DDP does": values.sum(dim=0).expand(workers, -1),
+            "as DDP does": total.expand(workers, -1),
+            f"you divided the sum by the number of parameter tensors ({len(shapes)}); divide by the number of "
+            f"workers ({workers}), len(worker_grads)": (total / len(shapes)).expand(workers, -1),
+            f"you divided the sum by {workers - 1}: every one of the {workers} workers counts, itself included":
+                (total / (workers - 1)).expand(workers, -1),
+            "you divided each sum by the number of entries of its tensor; divide by the number of workers":
+                (total / sizes).expand(workers, -1),
             "only worker 0 got the average; every worker must receive it": torch.cat([mean[None], values[1:]]),
             "the workers after the first got other values: you overwrote worker 0's gradient before the others "
             "read it; compute each mean once, then copy it into every worker": flat(one_by_one),
