@@ -63,7 +63,7 @@ def lane_controls(i):
     """The menu and sliders of lane i."""
     return {f"optimizer{i}": W.Dropdown(options=RACERS, description=f"optimizer {i}"),
             f"lr{i}": log_slider("lr", 1e-5, 10, 0.01),
-            f"beta{i}": W.FloatSlider(min=0.0, max=0.99, step=0.01, description="momentum/\u03b21")}
+            f"beta{i}": W.FloatSlider(min=0.0, max=0.99, step=0.01, description="momentum/\u03b2\u2081")}
 
 
 def outcome(trace, steps, f_min):
