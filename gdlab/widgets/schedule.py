@@ -30,15 +30,15 @@ def schedule_explorer(schedule="cosine", lr=0.1, epochs=40, gamma=0.5, step_size
     start_gap = objective(np.zeros(2)) - objective.f_min
     panels = (Panel("The schedule", "epoch", "learning rate / peak lr", legend=None),
               Panel("Training loss after each epoch", "epoch", "MSE \u2212 least-squares MSE", ylog=True))
-    constant_runs = {}  # lr -> (epochs, the loss after each of them) at that constant lr: shorter runs are prefixes
-    runs = {}  # (schedule, lr, epochs, the settings it uses) -> the loss after each epoch: a setting it ignores
-    #            (gamma for cosine, ...) changes nothing
+    constant_runs = {}  # lr -> Trace at that constant lr, for the most epochs asked: shorter runs are its prefixes
+    runs = {}  # (schedule, lr, epochs, the settings it uses) -> Trace: a setting it ignores (gamma for cosine, ...)
+    #            changes nothing
 
-    def losses_per_epoch(lr, epochs, name=None, **settings):
+    def run(lr, epochs, name=None, **settings):
+        """Mini-batch SGD for `epochs` epochs from the peak `lr`, with the schedule `name` (None: constant lr)."""
         optimizer = optim.SGD(lr=lr)
         scheduler = None if name is None else make_scheduler(name, optimizer, epochs, **settings)
-        trace = minibatch_descent(dataset.X, dataset.y, optimizer, BATCH_SIZE, epochs, scheduler=scheduler)
-        return trace.losses[::per_epoch]  # row 0 is the start; after divergence the run is shorter
+        return minibatch_descent(dataset.X, dataset.y, optimizer, BATCH_SIZE, epochs, scheduler=scheduler)
 
     def update():
         name, lr, epochs = controls["schedule"].value, controls["lr"].value, controls["epochs"].value
@@ -50,28 +50,29 @@ def schedule_explorer(schedule="cosine", lr=0.1, epochs=40, gamma=0.5, step_size
         for _ in range(epochs):  # the lr of each epoch does not depend on the training
             lrs.append(optimizer.lr)
             scheduler.step()
-        key = (name, lr, epochs, *settings.values())
+        key, updates = (name, lr, epochs, *settings.values()), epochs * per_epoch
         if key not in runs:
             if len(runs) > 256:  # keep memory bounded over a long session
                 runs.clear()
-            runs[key] = losses_per_epoch(lr, epochs, name, **settings)
-        losses = runs[key]
-        longest, constant = constant_runs.get(lr, (0, None))
-        if longest < epochs and (constant is None or len(constant) == longest + 1):  # too short, and not diverged
-            longest = epochs if constant is None else controls["epochs"].max  # lengthened once: to the maximum
-            constant_runs[lr] = longest, losses_per_epoch(lr, longest)
-        constant = constant_runs[lr][1][: epochs + 1]
+            runs[key] = run(lr, epochs, name, **settings)
+        ours = runs[key]
+        constant = constant_runs.get(lr)
+        if constant is None or (constant.status == "max_steps" and constant.steps < updates):  # too short
+            constant_runs[lr] = constant = run(lr, epochs if constant is None else controls["epochs"].max)
+        constant_diverged = constant.status == "diverged" and constant.steps <= updates
+        losses, constant_losses = ours.losses[::per_epoch], constant.losses[: updates + 1][::per_epoch]
         frames = [Frame((-0.5, epochs - 0.5), (0, 1.1), [Line("lr", np.arange(epochs, dtype=float),
                                                                 np.array(lrs) / lr, BLUE, dots=True)]),
                   Frame((0, epochs), (1e-6, 10 * start_gap), [
-                      curve("constant lr", constant, GREY, objective.f_min, dash=(6, 4)),
+                      curve("constant lr", constant_losses, GREY, objective.f_min, dash=(6, 4)),
                       curve(f"{name}", losses, BLUE, objective.f_min, width=2)])]
-        if len(losses) < epochs + 1:
-            return View(panels, frames, f"{name}: diverged in epoch {len(losses)}: try a smaller lr", "bad",
-                        duration=epochs, time_label="epoch")
-        ours, theirs = losses[-1] - objective.f_min, constant[-1] - objective.f_min
-        versus = f"constant lr: {theirs:.2e}" if len(constant) == epochs + 1 else "constant lr diverged"
-        return View(panels, frames, f"{name}, peak lr {lr:.3f}: final gap {ours:.2e}\n{versus}",
-                    "good" if ours <= theirs else "neutral", duration=epochs, time_label="epoch")
+        if ours.status == "diverged":
+            return View(panels, frames, f"{name}: diverged in epoch {(ours.steps - 1) // per_epoch + 1}: "
+                        "try a smaller lr", "bad", duration=epochs, time_label="epoch")
+        gap, constant_gap = ours.losses[-1] - objective.f_min, constant_losses[-1] - objective.f_min
+        versus = "constant lr diverged" if constant_diverged else f"constant lr: {constant_gap:.2e}"
+        return View(panels, frames, f"{name}, peak lr {lr:.3f}: final gap {gap:.2e}\n{versus}",
+                    "good" if constant_diverged or gap <= constant_gap else "neutral", duration=epochs,
+                    time_label="epoch")
 
     return Explorer(controls, update)
