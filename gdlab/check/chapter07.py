@@ -4,7 +4,7 @@ import functools
 import numpy as np
 
 from gdlab import descent
-from gdlab.check.core import Chapter, as_array, show, call, close, fail, number
+from gdlab.check.core import Chapter, as_array, call, close, fail, near, number, show
 from gdlab.functions import Objective, Quadratic, Rastrigin, beale, himmelblau, rosenbrock, saddle
 
 _KINDS = ("minimum", "maximum", "saddle", "degenerate", "not critical")
@@ -29,7 +29,7 @@ def _himmelblau_critical_points():
 
 
 def _cases_task1():
-    """(where, grad, hessian, x, the right answer) for eight points, each catching a different mistake."""
+    """(where, grad, hessian, x, the right answer) for nine points, each catching a different mistake."""
     mixed = Quadratic([[1.0, 3.0], [3.0, 1.0]], name="x²/2 + y²/2 + 3xy")  # diagonal > 0, eigenvalues 4 and -2
 
     def flat_grad(p):  # f(x, y) = x² + y⁴: a minimum the second-derivative test cannot see
@@ -40,6 +40,7 @@ def _cases_task1():
 
     cases = [(f"{f.name} at ({x[0]:.4g}, {x[1]:.4g})", f.grad, f.hessian, np.array(x, dtype=float))
              for f, x in [(saddle, (0.0, 0.0)), (saddle, (0.0, 1.0)), (saddle, (0.5, 0.5)), (saddle, (1e-9, 0.0)),
+                          (saddle, (5e-5, 0.0)),
                           (himmelblau, _himmelblau_critical_points()[4]), (himmelblau, (1.0, 1.0)),
                           (mixed, (0.0, 0.0))]]
     cases.append(("x² + y⁴ at (0, 0)", flat_grad, flat_hessian, np.zeros(2)))
@@ -49,6 +50,9 @@ def _cases_task1():
 
 def _armijo(f, x, g, lr, c, shrink, mistake=None):
     """The step size of Task 3, or the one a learner who makes `mistake` gets."""
+    # a learner who ignores an argument uses its default (lr=1.0, c=1e-4, shrink=0.5)
+    lr, c, shrink = {"lr ignored": (1.0, c, shrink), "c ignored": (lr, 1e-4, shrink),
+                     "shrink ignored": (lr, c, 0.5)}.get(mistake, (lr, c, shrink))
     fx, slope, alpha = f(x), g @ g, lr
     direction = 1.0 if mistake == "uphill" else -1.0
     decrease = {"no c": 0.0, "plus": -c, "norm": c / np.sqrt(slope)}.get(mistake, c)
@@ -94,8 +98,7 @@ def _limited(f, limit=10_000):
         calls += 1
         if calls > limit:
             raise _Runaway(f"f was evaluated {limit:,} times in one line search: your loop never stops. Shrink alpha "
-                           "while f(x - alpha g) > f(x) - c alpha ||g||² and stop as soon as the condition holds; the "
-                           "required decrease c alpha ||g||² must shrink with alpha, or short steps can never pass")
+                           "only while f(x - alpha g) > f(x) - c alpha ||g||², a bound that moves with alpha")
         return f(x)
 
     return limited
@@ -108,10 +111,23 @@ def _cases_task3():
     cases = [(square, [1.0], 4.0, 0.3, 0.5), (rosenbrock, [-1.2, 1.0], 1.0, 1e-4, 0.5),
              (bowl, [1.0, 1.0], 0.25, 1e-4, 0.5), (himmelblau, [0.0, 0.0], 1.0, 0.5, 0.3),
              (beale, [1.0, 1.0], 1.0, 1e-4, 0.8), (square, [1.0], 1.2, 0.3, 0.5),
-             (square, [1.0], 1.0, 0.9, 0.5)]
+             (square, [1.0], 1.0, 0.9, 0.5),
+             (rosenbrock, [0.0, 0.0], 1.0, 0.9, 0.5)]  # alpha 0.03125; 0.0625 with ||g||, 0.125 with c = 1e-4
     return [(f, np.array(x), f.grad(np.array(x)), lr, c, shrink) for f, x, lr, c, shrink in cases]
 
 
+def _stopped_too_early(cases, got, right):
+    """FAIL when some step size is on the ladder lr * shrink^j but the Armijo condition does not hold there yet."""
+    for (f, x, g, lr, c, shrink), alpha, alpha_right in zip(cases, got, right):
+        halvings = np.log(alpha / lr) / np.log(shrink) if 0 < alpha <= lr else -1.0
+        on_ladder = halvings >= 0 and np.isclose(halvings, round(halvings))
+        if on_ladder and alpha > alpha_right and f(x - alpha * g) > f(x) - c * alpha * (g @ g):
+            fail(f"on {f.name} from {show(x)} you stopped at alpha = {alpha:.4g}, where the Armijo condition "
+                 "f(x - alpha g) <= f(x) - c alpha ||g||² does not hold yet: keep shrinking until it holds, however "
+                 f"many times that takes (here {round(np.log(alpha_right / lr) / np.log(shrink))} times, no cap).")
+
+
+@functools.cache
 def _rastrigin_success(n, runs=20_000, lr=0.0025, steps=200):
     """The probability that one run (and the best of n runs) of GD on 1-D Rastrigin reaches the global minimum."""
     f = Rastrigin(1)
@@ -120,6 +136,19 @@ def _rastrigin_success(n, runs=20_000, lr=0.0025, steps=200):
         x = x - lr * f.grad(x)
     p = float(np.mean(f(x) < 1e-6))
     return p, 1 - (1 - p) ** n
+
+
+def _best_point(best_of_restarts, f, n, seed):
+    """The learner's best point for n restarts on f with generator `seed`, or FAIL if it cannot be an end point."""
+    x = as_array(call(best_of_restarts, f, f.grad, n, np.random.default_rng(seed)), "your best point")
+    if x.shape != (1,):
+        fail(f"return one point of shape (d,) = (1,), the best end point; got shape {x.shape}.")
+    if not np.all(np.isfinite(x)):
+        fail(f"your best point is {show(x)}: not finite.")
+    if np.linalg.norm(f.grad(x)) > 1e-4:
+        fail(f"your point {show(x)} has |grad| = {np.linalg.norm(f.grad(x)):.2g}: it is not the end of a descent. "
+             "Run gradient descent from each start and keep the best end point.")
+    return x
 
 
 class _MovedRastrigin(Objective):
@@ -159,8 +188,10 @@ class ch07(Chapter):
             eigenvalues = np.linalg.eigvalsh(hessian(x))
             at = f"at {where} (|grad| = {np.linalg.norm(grad(x)):.2g}, Hessian eigenvalues {show(eigenvalues)})"
             if expected == "not critical":
-                fail(f"{at} you said {got!r}, but the gradient is not zero there: check ||grad(x)|| <= 1e-6 first; "
-                     "the Hessian test applies only at critical points.")
+                small = np.linalg.norm(grad(x)) < 1
+                loose = " (a looser tolerance, such as 1e-2, calls this point critical)" if small else ""
+                fail(f"{at} you said {got!r}, but the gradient is not zero there: check ||grad(x)|| <= 1e-6 "
+                     f"first{loose}; the Hessian test applies only at critical points.")
             if got == "not critical":
                 fail(f"{at} you said 'not critical', but |grad| <= 1e-6 there: in floating point the gradient at a "
                      "critical point is zero only up to rounding, so compare ||grad(x)|| with the tolerance 1e-6 "
@@ -183,8 +214,8 @@ class ch07(Chapter):
             fail(f"{at} you said {got!r}, expected {expected!r}.")
         kinds = [call(classify, himmelblau.grad, himmelblau.hessian, p) for p in _himmelblau_critical_points()]
         counts = {kind: kinds.count(kind) for kind in ("minimum", "saddle", "maximum")}
-        return (f"8 points right; at Himmelblau's 9 critical points your function finds {counts['minimum']} minima, "
-                f"{counts['saddle']} saddles and {counts['maximum']} maximum.")
+        return (f"{len(right_so_far)} points right; at Himmelblau's 9 critical points your function finds "
+                f"{counts['minimum']} minima, {counts['saddle']} saddles and {counts['maximum']} maximum.")
 
     def task2(newton_step):
         "a Newton step"
@@ -219,19 +250,28 @@ class ch07(Chapter):
     def task3(armijo_step_size):
         "Armijo backtracking"
         cases = _cases_task3()
-        got = [number(call(armijo_step_size, _limited(f), x.copy(), g.copy(), lr, c, shrink), "your step size")
-               for f, x, g, lr, c, shrink in cases]
+        got = []
+        for f, x, g, lr, c, shrink in cases:
+            answer = call(armijo_step_size, _limited(f), x.copy(), g.copy(), lr, c, shrink)
+            if np.shape(answer) == x.shape and near(as_array(answer, "your answer"),
+                                                    x - _armijo(f, x, g, lr, c, shrink) * g):
+                fail("you returned the new point x - alpha g; return the step size alpha itself (one number).")
+            got.append(number(answer, "your step size"))
 
         def every(mistake=None):
             return [_armijo(f, x, g, lr, c, shrink, mistake) for f, x, g, lr, c, shrink in cases]
 
         where = f"your step sizes on the {len(cases)} test cases"
-        close(got, every(), where, {
+        ignored = "your function ignores its argument {0}: it acts as if {0} = {1} whatever value is passed in; use it"
+        mistakes = {
             "you returned lr without backtracking: shrink alpha while the Armijo condition FAILS, that is while "
             "f(x - alpha g) > f(x) - c alpha ||g||²": every("no loop"),
             "you shrank at most once (an `if`); keep shrinking (`while`) until the condition holds": every("once"),
             "the loop runs the wrong way round: shrink while f(x - alpha g) > f(x) - c alpha ||g||², stop as soon as "
             "the condition holds": every("reversed"),
+            ignored.format("c", "1e-4"): every("c ignored"),
+            ignored.format("shrink", "0.5"): every("shrink ignored"),
+            ignored.format("lr", "1.0") + " as the first step to try": every("lr ignored"),
             "c is missing: require a decrease of at least c alpha ||g||², not just f(x - alpha g) <= f(x)":
                 every("no c"),
             "wrong sign: the condition is f(x - alpha g) <= f(x) - c alpha ||g||² (a guaranteed decrease)":
@@ -241,7 +281,11 @@ class ch07(Chapter):
             "you shrank alpha by c; c sets how much decrease is enough, `shrink` is the factor for alpha":
                 every("by c"),
             "you shrank alpha before the first test: try alpha = lr itself first": every("late start"),
-        }, rtol=1e-9)
+        }
+        named = [np.array(every()), *map(np.array, mistakes.values())]
+        if not any(near(np.array(got), value, rtol=1e-9) for value in named):
+            _stopped_too_early(cases, got, every())
+        close(got, every(), where, mistakes, rtol=1e-9)
         f, x, g, lr, c, shrink = cases[1]
         return (f"e.g. on Rosenbrock at (-1.2, 1) you accept alpha = {got[1]:.4g} after "
                 f"{round(np.log(got[1] / lr) / np.log(shrink))} halvings, where f drops from {f(x):.1f} to "
@@ -279,43 +323,38 @@ class ch07(Chapter):
 
     def task5(best_of_restarts):
         "random restarts"
-        f, n, seeds = Rastrigin(1), 30, range(12)
+        f, n = Rastrigin(1), 30
         p, expected = _rastrigin_success(n)
-        bests = []
-        for seed in seeds:
-            x = as_array(call(best_of_restarts, f, f.grad, n, np.random.default_rng(seed)), "your best point")
-            if x.shape != (1,):
-                fail(f"return one point of shape (d,) = (1,), the best end point; got shape {x.shape}.")
-            if not np.all(np.isfinite(x)):
-                fail(f"your best point is {show(x)}: not finite.")
-            if np.linalg.norm(f.grad(x)) > 1e-4:
-                fail(f"your point {show(x)} has |grad| = {np.linalg.norm(f.grad(x)):.2g}: it is not the end of a "
-                     "descent. Run gradient descent from each start and keep the best end point.")
-            bests.append(x)
-        singles = [as_array(call(best_of_restarts, f, f.grad, 1, np.random.default_rng(seed)), "your point")
-                   for seed in range(6)]
+
+        singles = [_best_point(best_of_restarts, f, 1, seed) for seed in range(300)]
         for seed in range(3):
-            again = as_array(call(best_of_restarts, f, f.grad, 1, np.random.default_rng(seed)), "your point")
-            if not np.allclose(again, singles[seed]):
+            if not np.allclose(_best_point(best_of_restarts, f, 1, seed), singles[seed]):
                 fail("the same rng seed gave a different answer: draw every random number from the `rng` argument.")
         if all(np.allclose(single, singles[0]) for single in singles):
-            fail("with n = 1, six different rng seeds gave the same point: draw the starts from the `rng` argument.")
-        values = np.array([f(b) for b in bests])
+            fail("with n = 1, 300 different rng seeds gave the same point: draw the starts from the `rng` argument.")
+        single_wins = int(np.sum([f(x) < 1e-6 for x in singles]))
+        low, high = 12, 47  # 300 p -+ 3.5 standard deviations: a right answer fails with probability 5e-4
+        if not low <= single_wins <= high:
+            fail(f"with n = 1 your run reached the global minimum for {single_wins} of 300 seeds; from a start drawn "
+                 f"uniformly over f.domain = [-5.12, 5.12] it does so with probability p = {p:.3f}, between {low} and "
+                 f"{high} times in 300. Draw each start with rng.uniform over the whole box f.domain: a normal "
+                 "distribution around its centre, or a smaller box, puts too many starts near the global minimum.")
+        values = np.array([f(_best_point(best_of_restarts, f, n, seed)) for seed in range(100)])
         wins = int(np.sum(values < 1e-6))
         if values.mean() > 15:
             fail(f"your best points have a mean f of {values.mean():.1f}, worse than a single run's: did you keep the "
                  "worst (highest f) instead of the best?")
-        if wins < 8:
-            fail(f"the best of {n} restarts reached the global minimum for only {wins} of {len(bests)} seeds; with "
-                 f"p = {p:.3f} per run, best of {n} should succeed with probability {expected:.2f}. Keep the end point "
-                 "with the lowest f over all n runs, each from its own random start.")
+        if wins < 88:  # expected 100 (1 - (1 - p)^30) = 95.6; fewer than 88 has probability 8e-4
+            fail(f"the best of {n} restarts reached the global minimum for only {wins} of 100 seeds; with p = {p:.3f} "
+                 f"per run, best of {n} should succeed with probability {expected:.3f} (88 times or more in 100). Run "
+                 "all n restarts, each from its own random start, and keep the end point with the lowest f.")
         moved = _MovedRastrigin()
-        (low, high), = moved.domain
+        (box_low, box_high), = moved.domain
         for seed in range(3):
             x = as_array(call(best_of_restarts, moved, moved.grad, n, np.random.default_rng(seed)), "your best point")
-            if not low <= x[0] <= high:
-                fail(f"on a Rastrigin function moved to the box f.domain = [{low:g}, {high:g}], your best point is "
-                     f"{show(x)}, outside that box: draw the starts uniformly over f.domain (one (low, high) pair per "
-                     "coordinate), not over a fixed box.")
-        return (f"best of {n} found the global minimum for {wins} of {len(bests)} seeds; theory 1 - (1 - p)^{n} = "
-                f"{expected:.3f} with p = {p:.3f} measured per run.")
+            if not box_low <= x.ravel()[0] <= box_high:
+                fail(f"on a Rastrigin function moved to the box f.domain = [{box_low:g}, {box_high:g}], your best "
+                     f"point is {show(x)}, outside that box: draw the starts uniformly over f.domain (one (low, high) "
+                     "pair per coordinate), not over a fixed box.")
+        return (f"one run found the global minimum for {single_wins} of 300 seeds (p = {p:.3f} measured per run), "
+                f"best of {n} for {wins} of 100 seeds (theory 1 - (1 - p)^{n} = {expected:.3f}).")
