@@ -29,7 +29,8 @@ $(LAB_SETTINGS): binder/overrides.json | $(STAMP)
 	cp binder/overrides.json $@
 
 test: venv
-	$(BIN)/python -m pytest -n auto --dist loadfile --nbval --nbval-current-env tests $(NOTEBOOK_DIRS)
+	$(BIN)/python -m pytest -n auto --dist loadfile --nbval --nbval-current-env -m "not browser" tests $(NOTEBOOK_DIRS)
+	$(BIN)/python -m pytest -m browser tests/test_browser.py
 
 unit: venv
 	$(BIN)/python -m pytest -n auto tests
