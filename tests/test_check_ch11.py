@@ -10,6 +10,7 @@ from conftest import assert_reports, stub  # noqa: E402
 from gdlab import check  # noqa: E402
 
 torch.set_num_threads(1)
+pytestmark = pytest.mark.filterwarnings("ignore:CUDA is not available:UserWarning")  # a planted autocast("cuda")
 
 
 def forward_on(model, X, device, move_model=True, move_data=True, keep_data=True, back=None):
