@@ -1,8 +1,8 @@
 """gdlab.check.ch08: right answers PASS, untouched tasks TODO, and planted mistakes FAIL with the right hint."""
 import numpy as np
 import pytest
-from conftest import assert_reports, stub
 
+from conftest import assert_reports, stub
 from gdlab import check, metrics
 
 
@@ -19,16 +19,26 @@ def sigmoid_in_place(z):
     return z
 
 
-def loss_and_grad(w, b, X, y, l2=0.0, mistake=None):
-    z = X @ w if mistake == "no bias" else X @ w + b
-    terms = np.logaddexp(0, z) - y * z
-    if mistake == "minus":
-        terms = -terms
-    if mistake == "labels ±1":
-        terms = np.logaddexp(0, -y * z)
+def loss_terms(z, y, mistake=None):
+    """The cross-entropy of each row, or what a learner who makes `mistake` computes."""
     if mistake == "naive log":
         p = 1 / (1 + np.exp(-z))
-        terms = -(y * np.log(p) + (1 - y) * np.log(1 - p))
+        return -(y * np.log(p) + (1 - y) * np.log(1 - p))
+    if mistake in ("clipped", "clipped 1e-7"):
+        eps = 1e-15 if mistake == "clipped" else 1e-7
+        p = np.clip(sigmoid(z), eps, 1 - eps)
+        return -(y * np.log(p) + (1 - y) * np.log(1 - p))
+    if mistake == "log1p":
+        return np.log1p(np.exp(z)) - y * z
+    if mistake == "labels ±1":
+        return np.logaddexp(0, -y * z)
+    terms = np.logaddexp(0, z) - y * z
+    return -terms if mistake == "minus" else terms
+
+
+def loss_and_grad(w, b, X, y, l2=0.0, mistake=None):
+    z = X @ w if mistake == "no bias" else X @ w + b
+    terms = loss_terms(z, y, mistake)
     penalty = {"no half": l2 * (w @ w), "bias penalised": l2 / 2 * (w @ w + b * b), "no penalty": 0.0}.get(
         mistake, l2 / 2 * (w @ w))
     if mistake == "penalty over n":
@@ -48,7 +58,7 @@ def loss_and_grad(w, b, X, y, l2=0.0, mistake=None):
     if mistake == "sigma prime":
         error = error * sigmoid(z) * (1 - sigmoid(z))
     dw = (X.T @ error if mistake == "sum dw" else X.T @ error / len(y)) + {
-        "no l2 grad": 0.0, "2 l2": 2 * l2 * w}.get(mistake, l2 * w)
+        "no l2 grad": 0.0, "2 l2": 2 * l2 * w, "half l2": l2 / 2 * w}.get(mistake, l2 * w)
     db = {"db zero": 0.0, "db l2": np.mean(error) + l2 * b, "db sum": np.sum(error)}.get(mistake, np.mean(error))
     return loss, dw, db
 
@@ -61,9 +71,15 @@ def scores_from_confusion(cm, mistake=None):
     recall = tp / (tp + fn) if tp + fn else 0.0
     if mistake == "swapped":
         precision, recall = recall, precision
+    if mistake in ("specificity", "specificity in F1"):
+        recall = tn / (tn + fp)
+        if mistake == "specificity in F1":
+            f1_from_ratios = 2 * precision * recall / (precision + recall)
     f1 = 2 * tp / (2 * tp + fp + fn) if tp else 0.0
     if mistake == "mean f1":
         f1 = (precision + recall) / 2
+    if mistake == "specificity in F1":
+        f1 = f1_from_ratios
     if mistake == "0/0 is 1":
         precision = tp / (tp + fp) if tp + fp else 1.0
         f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
@@ -88,12 +104,15 @@ def roc_auc(y_true, scores, tie=0.5):
     return np.mean((positive[:, None] > negative[None, :]) + tie * (positive[:, None] == negative[None, :]))
 
 
-def roc_auc_by_walking(y_true, scores):
-    """The trapezoid area of a ROC curve that takes tied scores one at a time (in sorted order)."""
+def roc_auc_by_walking(y_true, scores, ties_first=None):
+    """The trapezoid area of a ROC curve that takes tied scores one at a time (in sorted order, or positives or
+    negatives first among equal scores)."""
     order = np.argsort(-scores, kind="stable")
+    if ties_first is not None:  # sort by score, then by label: the positives (or the negatives) first among ties
+        order = np.lexsort((-y_true if ties_first == "positives" else y_true, -scores))
     tpr = np.r_[0, np.cumsum(y_true[order]) / y_true.sum()]
     fpr = np.r_[0, np.cumsum(1 - y_true[order]) / (1 - y_true).sum()]
-    return np.trapezoid(tpr, fpr)
+    return np.sum(np.diff(fpr) * (tpr[1:] + tpr[:-1]) / 2)
 
 
 def best_threshold(y_val, p_val, rule=">=", score="f1"):
@@ -102,7 +121,8 @@ def best_threshold(y_val, p_val, rule=">=", score="f1"):
         candidates = np.linspace(0.1, 0.9, 9)
     decide = (lambda t: p_val > t) if rule == ">" else (lambda t: p_val >= t)
     values = [metrics.f1_score(y_val, decide(t).astype(int)) if score == "f1" else
-              metrics.accuracy_score(y_val, decide(t).astype(int)) for t in candidates]
+              metrics.recall_score(y_val, decide(t).astype(int)) - np.mean(p_val[y_val == 0] >= t) if score == "youden"
+              else metrics.accuracy_score(y_val, decide(t).astype(int)) for t in candidates]
     if score == "best f1":
         return max(metrics.f1_score(y_val, decide(t).astype(int)) for t in candidates)
     if rule == "index":
@@ -131,7 +151,16 @@ CH08 = [
      "choose per entry with np.where"),
     ("task2", loss_and_grad, "PASS", "stay finite for |z| above 1000"),
     ("task2", stub(2), "TODO", "not implemented yet"),
-    ("task2", lambda *a: loss_and_grad(*a, mistake="naive log"), "FAIL", "compute each term as np.logaddexp(0, z)"),
+    ("task2", lambda *a: loss_and_grad(*a, mistake="naive log"), "FAIL",
+     "|z| up to 1145) is nan: with p = σ(z), log(1 - p) is log(0) = -inf once z > 37; compute each term as"),
+    ("task2", lambda *a: loss_and_grad(*a, mistake="log1p"), "FAIL",
+     "is inf: exp(z) overflows to inf once z > 709 (here z reaches 1145), so log(1 + exp(z)) or np.log1p(np.exp(z))"),
+    ("task2", lambda *a: loss_and_grad(*a, mistake="clipped"), "FAIL",
+     "|z| up to 1145): clipping p to [1e-15, 1 - 1e-15] caps each person's loss at -log(1e-15) = 34.5"),
+    ("task2", lambda *a: loss_and_grad(*a, mistake="clipped 1e-7"), "FAIL",
+     "clipping p to [1e-07, 1 - 1e-07] caps each person's loss at -log(1e-07) = 16.1"),
+    ("task2", lambda *a: loss_and_grad(*a, mistake="half l2"), "FAIL",
+     "your dw (n = 50, l2 = 0.1): the derivative of l2/2 ||w||² is l2 * w, not l2/2 * w"),
     ("task2", lambda *a: loss_and_grad(*a, mistake="sum"), "FAIL", "your loss (n = 50, l2 = 0.1): divide by n"),
     ("task2", lambda *a: loss_and_grad(*a, mistake="no half"), "FAIL", "the penalty is l2/2 ||w||², with the 1/2"),
     ("task2", lambda *a: loss_and_grad(*a, mistake="bias penalised"), "FAIL", "without b²"),
@@ -157,6 +186,11 @@ CH08 = [
     ("task3", scores_from_confusion, "PASS", "one with no predicted positive"),
     ("task3", stub(3), "TODO", "not implemented yet"),
     ("task3", lambda cm: scores_from_confusion(cm, "swapped"), "FAIL", "precision and recall are swapped"),
+    ("task3", lambda cm: scores_from_confusion(cm, "specificity"), "FAIL",
+     "that recall is TN / (TN + FP), the specificity"),
+    ("task3", lambda cm: scores_from_confusion(cm, "specificity in F1"), "FAIL",
+     "that recall is TN / (TN + FP), the specificity (the share of non-buyers recognised); recall is TP / (TP + FN), "
+     "the share of the buyers found, and F1 uses it"),
     ("task3", lambda cm: scores_from_confusion(cm, "class 0"), "FAIL", "those are the scores of class 0"),
     ("task3", lambda cm: scores_from_confusion(cm, "mean f1"), "FAIL", "F1 is the harmonic mean"),
     ("task3", lambda cm: scores_from_confusion(cm, "accuracy"), "FAIL", "accuracy counts both right cells"),
@@ -166,8 +200,12 @@ CH08 = [
     ("task3", scores_nan, "FAIL", "so precision is 0 / 0: return 0.0"),
     ("task4", roc_auc, "PASS", "7% of the pairs tied"),
     ("task4", stub(4), "TODO", "not implemented yet"),
-    ("task4", lambda y, s: roc_auc(y, s, tie=0.0), "FAIL", "not 0 (you used >)"),
-    ("task4", lambda y, s: roc_auc(y, s, tie=1.0), "FAIL", "not 1 (you used >=)"),
+    ("task4", lambda y, s: roc_auc(y, s, tie=0.0), "FAIL", "not 0 (ties counted as losses: >, or a sort"),
+    ("task4", lambda y, s: roc_auc(y, s, tie=1.0), "FAIL", "not 1 (ties counted as wins: >=, or a sort"),
+    ("task4", lambda y, s: roc_auc_by_walking(y, s, ties_first="positives"), "FAIL",
+     "a sort that puts the positives first among equal scores"),
+    ("task4", lambda y, s: roc_auc_by_walking(y, s, ties_first="negatives"), "FAIL",
+     "a sort that puts the negatives first among equal scores"),
     ("task4", lambda y, s: 1 - roc_auc(y, s), "FAIL", "that is 1 - AUC"),
     ("task4", lambda y, s: roc_auc(y, s) * y.sum() * (1 - y).sum(), "FAIL", "divide the count by the number"),
     ("task4", roc_auc_by_walking, "FAIL", "stepping through tied scores one at a time"),
@@ -185,6 +223,8 @@ CH08 = [
     ("task6", best_threshold_strict, "FAIL", "the rule here is predict 1 when p >= threshold"),
     ("task6", lambda y, p: best_threshold(y, p, score="best f1"), "FAIL", "is the best F1 itself"),
     ("task6", lambda y, p: best_threshold(y, p, score="accuracy"), "FAIL", "maximises accuracy"),
+    ("task6", lambda y, p: best_threshold(y, p, score="youden"), "FAIL",
+     "maximises accuracy and Youden's J = TPR - FPR; the task asks for the best F1"),
     ("task6", lambda y, p: best_threshold(y, p, rule="index"), "FAIL", "an index? return the threshold itself"),
 ]
 

@@ -4,7 +4,7 @@ import functools
 import numpy as np
 
 from gdlab import metrics, models
-from gdlab.check.core import Chapter, Failed, as_array, show, call, close, fail, number, parts
+from gdlab.check.core import Chapter, Failed, as_array, call, close, fail, number, parts, show
 from gdlab.data import StandardScaler, purchase, train_val_split
 from gdlab.descent import gradient_descent
 
@@ -17,6 +17,34 @@ def _strict(fn):
 
     strict.__name__ = getattr(fn, "__name__", "your function")
     return strict
+
+
+_CLIP_EPSILONS = (1e-15, np.finfo(float).eps, 1e-12, 1e-10, 1e-8, 1e-7)  # sklearn's, Keras's and other tutorials'
+
+
+def _clipped_loss(z, y, eps):
+    """The mean cross-entropy -[y log p + (1 - y) log(1 - p)] with p = σ(z) clipped to [eps, 1 - eps]."""
+    p = np.clip(models.sigmoid(z), eps, 1 - eps)
+    return np.mean(-(y * np.log(p) + (1 - y) * np.log(1 - p)))
+
+
+def _infinite_loss(loss_and_grad, w, b, X, y, what):
+    """FAIL naming why the learner's loss is not finite: the log of 0 (p = σ(z) rounded to 1), or exp(z) overflowing.
+
+    Scores scaled down to |z| <= 300 tell them apart: p rounds to 1 from z = 37 on, exp(z) overflows only above 709.
+    """
+    scale = 300 / np.max(np.abs(X @ w + b))
+    try:
+        probe = number(parts(call(loss_and_grad, scale * w, scale * b, X.copy(), y.copy(), 0.0), ("loss", "dw", "db"),
+                             "loss_and_grad")[0], "your loss")
+    except Failed:
+        probe = np.nan
+    if np.isfinite(probe):
+        fail(f"{what}: exp(z) overflows to inf once z > 709 (here z reaches 1145), so log(1 + exp(z)) or "
+             "np.log1p(np.exp(z)) is inf; compute each term as np.logaddexp(0, z) - y * z, which never forms the "
+             "exp of a large z.")
+    fail(f"{what}: with p = σ(z), log(1 - p) is log(0) = -inf once z > 37; compute each term as "
+         "np.logaddexp(0, z) - y * z, which equals -[y log p + (1 - y) log(1 - p)].")
 
 
 @functools.lru_cache(maxsize=None)
@@ -88,8 +116,8 @@ class ch08(Chapter):
         data = purchase(n=50, seed=3)
         X, y = StandardScaler().fit_transform(data.X), data.y.astype(float)
         n = len(y)
-        w0, b, l2 = np.array([-0.8, 0.7, 0.5]), -0.6, 0.1
-        for w, l2, case in [(w0, l2, f"l2 = {l2}"), (400 * w0, 0.0, "w = 400 × (-0.8, 0.7, 0.5), |z| up to 1145")]:
+        w0, b = np.array([-0.8, 0.7, 0.5]), -0.6
+        for w, l2, case in [(w0, 0.1, "l2 = 0.1"), (400 * w0, 0.0, "w = 400 × (-0.8, 0.7, 0.5), |z| up to 1145")]:
             where = f"(n = {n}, {case})"
             try:
                 answer = call(loss_and_grad, w.copy(), b, X.copy(), y.copy(), l2)
@@ -104,9 +132,15 @@ class ch08(Chapter):
             p, p_no_bias = models.sigmoid(z), models.sigmoid(X @ w)
             terms, penalty = np.logaddexp(0, z) - y * z, l2 / 2 * (w @ w)
             if not np.isfinite(loss):
-                fail(f"your loss {where} is {loss}: with p = σ(z), log(1 - p) is log(0) = -inf once z > 37; compute "
-                     "each term as np.logaddexp(0, z) - y * z, which equals -[y log p + (1 - y) log(1 - p)].")
-            close(loss, models.logistic_loss(w, b, X, y, l2), f"your loss {where}", {
+                _infinite_loss(loss_and_grad, w, b, X, y, f"your loss {where} is {loss}")
+            right_loss = models.logistic_loss(w, b, X, y, l2)
+            for eps in _CLIP_EPSILONS:  # log(1 - p) near p = 1 differs between sigmoids, hence rtol 1e-4
+                clipped = _clipped_loss(z, y, eps) + penalty
+                if not np.isclose(clipped, right_loss, rtol=1e-6) and np.isclose(loss, clipped, rtol=1e-4):
+                    fail(f"your loss {where}: clipping p to [{eps:.3g}, 1 - {eps:.3g}] caps each person's loss at "
+                         f"-log({eps:.3g}) = {-np.log(eps):.1f}, while a confidently wrong score z costs about |z|; "
+                         "compute each term as np.logaddexp(0, z) - y * z, which needs no clipping.")
+            close(loss, right_loss, f"your loss {where}", {
                 "divide by n: the loss is the mean over the rows, not the sum": terms.sum() + penalty,
                 "that is minus the cross-entropy: each term is log(1 + e^z) - y z, which is never negative":
                     -terms.mean() + penalty,
@@ -130,6 +164,8 @@ class ch08(Chapter):
                 "the error is p - y; with y - p the data term points the wrong way": X.T @ (y - p) / n + l2 * w,
                 "the gradient of the penalty, l2 * w, is missing": X.T @ (p - y) / n,
                 "the derivative of l2/2 ||w||² is l2 * w (the 2 cancels the 1/2)": X.T @ (p - y) / n + 2 * l2 * w,
+                "the derivative of l2/2 ||w||² is l2 * w, not l2/2 * w: differentiating ||w||² gives 2w, and the 2 "
+                "cancels the 1/2": X.T @ (p - y) / n + l2 / 2 * w,
                 "no σ'(z) = p(1 - p) factor: for the cross-entropy dℓ/dz = p - y exactly":
                     X.T @ ((p - y) * p * (1 - p)) / n + l2 * w,
                 "the bias is missing from the scores: z = X @ w + b": X.T @ (p_no_bias - y) / n + l2 * w,
@@ -148,6 +184,7 @@ class ch08(Chapter):
         for cm in ([[106, 17], [29, 48]], [[50, 10], [5, 35]], [[40, 0], [10, 0]]):
             y_true, y_pred = _from_labels(cm)
             accuracy, precision, recall, f1 = expected = _scores(y_true, y_pred)
+            specificity = cm[0][0] / (cm[0][0] + cm[0][1])
             where = f"your (accuracy, precision, recall, F1) for [[TN, FP], [FN, TP]] = {cm}"
             try:
                 got = parts(call(scores_from_confusion, np.array(cm)), ("accuracy", "precision", "recall", "f1"),
@@ -170,6 +207,10 @@ class ch08(Chapter):
                     [accuracy, precision, recall, (precision + recall) / 2],
                 "accuracy counts both right cells: (TN + TP) / n": [cm[1][1] / len(y_true), precision, recall, f1],
                 "return fractions between 0 and 1, not percentages": [100 * v for v in expected],
+                **{"that recall is TN / (TN + FP), the specificity (the share of non-buyers recognised); recall is "
+                   "TP / (TP + FN), the share of the buyers found" + extra: [accuracy, precision, specificity, f1_of]
+                   for extra, f1_of in [("", f1), (", and F1 uses it",
+                                               2 * precision * specificity / (precision + specificity))]},
                 "nothing is predicted positive here, so precision is 0 / 0: return 0.0 then, as scikit-learn and "
                 "gdlab.metrics do, not 1.0": [accuracy, 1.0 if not cm[0][1] + cm[1][1] else precision, recall, f1],
             })
@@ -194,8 +235,10 @@ class ch08(Chapter):
                      "a ROC curve stepping through tied scores one at a time depends on their order. Count each "
                      "tied (positive, negative) pair as 1/2.")
             close(got, expected, where, {
-                "a tie between a positive and a negative counts 1/2, not 0 (you used >)": above,
-                "a tie between a positive and a negative counts 1/2, not 1 (you used >=)": above + tie,
+                "a tie between a positive and a negative counts 1/2, not 0 (ties counted as losses: >, or a sort "
+                "that puts the negatives first among equal scores)": above,
+                "a tie between a positive and a negative counts 1/2, not 1 (ties counted as wins: >=, or a sort "
+                "that puts the positives first among equal scores)": above + tie,
                 "that is 1 - AUC: count the pairs where the positive scores higher than the negative": 1 - expected,
                 "divide the count by the number of (positive, negative) pairs, n_pos × n_neg":
                     expected * len(positive) * len(negative),
@@ -246,9 +289,14 @@ class ch08(Chapter):
                      f"(F1 {f1:.4f} then).")
             if np.isclose(t, best_f1, rtol=1e-9):
                 fail(f"{t:.4f} is the best F1 itself; return the threshold that gives it.")
-            accuracies = [metrics.accuracy_score(y_val, (p_val >= c).astype(int)) for c in candidates]
-            if np.isclose(t, candidates[int(np.argmax(accuracies))], rtol=1e-12):
-                fail(f"p >= {t:.4f} maximises accuracy; the task asks for the best F1.")
+            other_scores = {
+                "accuracy": [metrics.accuracy_score(y_val, (p_val >= c).astype(int)) for c in candidates],
+                "Youden's J = TPR - FPR": [np.mean(p_val[y_val == 1] >= c) - np.mean(p_val[y_val == 0] >= c)
+                                           for c in candidates]}
+            maximised = [name for name, values in other_scores.items()
+                         if np.isclose(t, candidates[int(np.argmax(values))], rtol=1e-12)]
+            if maximised:
+                fail(f"p >= {t:.4f} maximises {' and '.join(maximised)}; the task asks for the best F1.")
             fail(f"p >= {t:.4f} gives F1 {f1:.4f} on the validation set, and some threshold gives {best_f1:.4f}. "
                  "A grid can miss it: F1 changes only where the threshold passes a predicted probability, so try "
                  "each value of p_val as the threshold.")
