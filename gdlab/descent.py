@@ -11,10 +11,11 @@ import numpy as np
 
 from gdlab._validate import as_point, count, non_negative, positive, strictly_between_0_and_1
 from gdlab.data import minibatches
-from gdlab.models import LinearRegressionObjective, mse_grad
+from gdlab.functions import Objective
+from gdlab.models import LinearRegressionObjective, _mse_grad
 
 __all__ = ["Trace", "diverged", "gradient_descent", "minimize", "newton", "backtracking_descent",
-           "minibatch_descent", "heavy_ball_rate"]
+           "minibatch_descent", "heavy_ball_rate", "heavy_ball_best"]
 
 EXPLOSION = 1e12  # a loss this many times larger than where it started (and than 1) counts as diverged
 
@@ -23,12 +24,17 @@ def diverged(loss, start_loss):
     """The divergence rule of every gdlab runner: True where `loss` is not finite, or more than EXPLOSION
     times larger than max(1, |start_loss|). Either may be an array (e.g. one start loss per run of a batch of
     runs); they broadcast."""
-    if np.ndim(start_loss) == 0:  # the runners' case, kept cheap: one step of a 2-parameter run costs microseconds
-        limit = EXPLOSION * max(1.0, abs(start_loss)) if math.isfinite(start_loss) else EXPLOSION
+    if np.ndim(start_loss) == 0:
+        limit = _limit(float(start_loss))
     else:
         start = np.abs(np.asarray(start_loss, dtype=float))
         limit = np.where(np.isfinite(start), EXPLOSION * np.maximum(1.0, start), EXPLOSION)
     return ~(np.abs(loss) <= limit)  # `~(<=)` also catches NaN
+
+
+def _limit(start_loss):
+    """The largest |loss| that is not a divergence, for a run whose loss started at the float start_loss."""
+    return EXPLOSION * max(1.0, abs(start_loss)) if math.isfinite(start_loss) else EXPLOSION
 
 
 @dataclass(repr=False, eq=False)
@@ -78,25 +84,29 @@ def gradient_descent(f, grad, x0, lr, steps=1000, tol=1e-8):
 
 
 def _run(f, grad, x0, update, steps, tol, advice):
-    """Iterate x = update(x, grad(x)) and record a Trace; shared by every descent method."""
+    """Iterate x = update(x, grad(x)) and record a Trace; shared by every descent method.
+
+    Everything is checked once, at x0; the loop then does only the maths and the bookkeeping, with the
+    divergence rule on plain floats (a step of a 2-parameter run costs a few microseconds)."""
     x = as_point(x0, "x0", getattr(f, "dim", None))
     steps = count(steps, "steps")
     tol = non_negative(tol, "tol")
+    f, grad = _unchecked(f, grad)
     xs, losses, grad_norms = [], [], []
     status = "max_steps"
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        loss, g = f(x), grad(x)
+        _check_first_call(loss, g, x)
+        limit = _limit(float(loss))
         for k in range(steps + 1):
-            loss, g = f(x), grad(x)
-            if k == 0:
-                _check_first_call(loss, g, x)
+            if k:
+                loss, g = f(x), grad(x)
             loss, g = float(loss), np.asarray(g, dtype=float)
-            if g.shape != x.shape:
-                raise ValueError(f"grad(x) must have the shape of x0, {x.shape}; got {g.shape} at step {k}")
-            g_norm = math.sqrt(g @ g) if g.ndim == 1 else float(np.linalg.norm(g))
-            xs.append(x.copy())
+            g_norm = math.sqrt(g.dot(g)) if g.ndim == 1 else float(np.linalg.norm(g))
+            xs.append(x.copy())  # an optimizer updates x in place
             losses.append(loss)
             grad_norms.append(g_norm)
-            if diverged(loss, losses[0]) or not math.isfinite(g_norm):
+            if not (abs(loss) <= limit and math.isfinite(g_norm)):  # diverged(loss, losses[0]), on floats
                 status = "diverged"
                 break
             if g_norm <= tol:
@@ -111,6 +121,15 @@ def _run(f, grad, x0, update, steps, tol, advice):
         "max_steps": f"stopped after {k} steps (max_steps): loss {loss:.6g}, |grad| {g_norm:.2e} > tol {tol:.0e}",
     }[status]
     return Trace(np.array(xs), np.array(losses), np.array(grad_norms), status, message)
+
+
+def _unchecked(f, grad):
+    """A gdlab Objective and its own gradient, as the runners call them: their maths without the input checks
+    of f(x) and f.grad(x), which x0 has passed (every later x is a float64 array of x0's shape)."""
+    if (isinstance(f, Objective) and type(f).__call__ is Objective.__call__
+            and getattr(grad, "__self__", None) is f and getattr(grad, "__func__", None) is Objective.grad):
+        return f._f, f._grad
+    return f, grad
 
 
 def _check_first_call(value, g, x0):
@@ -183,8 +202,8 @@ def backtracking_descent(f, grad, x0, lr=1.0, steps=1000, tol=1e-8, c=1e-4, shri
     return _run(f, grad, x0, armijo_step, steps, tol, advice="the loss fell without bound: is f bounded below?")
 
 
-def minibatch_descent(X, y, optimizer, batch_size, epochs, seed=0, scheduler=None):
-    """Mini-batch descent on the MSE of a linear model, theta = [w, b], from zero (chapter 03's loop).
+def minibatch_descent(X, y, optimizer, batch_size, epochs, seed=0, scheduler=None, x0=None):
+    """Mini-batch descent on the MSE of a linear model, theta = [w, b], from x0 (None: zeros; chapter 03's loop).
 
     Each epoch visits the rows in a new order (data.minibatches with one generator seeded by `seed`); each
     batch gives one step theta = optimizer.step(theta, gradient of models.mse_loss on the batch);
@@ -197,7 +216,9 @@ def minibatch_descent(X, y, optimizer, batch_size, epochs, seed=0, scheduler=Non
     objective = LinearRegressionObjective(X, y)
     epochs = count(epochs, "epochs")
     rng = np.random.default_rng(count(seed, "seed"))
-    theta = np.zeros(objective.dim)
+    theta = np.zeros(objective.dim) if x0 is None else as_point(x0, "x0", objective.dim)
+    if theta.ndim != 1:
+        raise ValueError(f"x0 must be one point [w, b] of shape ({objective.dim},), got shape {theta.shape}")
     thetas, losses = [theta.copy()], objective(theta[:, None])
     status, message = "max_steps", ""
     optimizer.reset()
@@ -205,7 +226,7 @@ def minibatch_descent(X, y, optimizer, batch_size, epochs, seed=0, scheduler=Non
         for epoch in range(1, epochs + 1):
             first = len(thetas)
             for X_batch, y_batch in minibatches(objective.X, objective.y, batch_size, rng):
-                dw, db = mse_grad(theta[:-1], theta[-1], X_batch, y_batch)
+                dw, db = _mse_grad(theta[:-1], theta[-1], X_batch, y_batch)  # the data is checked
                 theta = optimizer.step(theta, np.append(dw, db))
                 thetas.append(theta.copy())
             losses = np.append(losses, objective(np.array(thetas[first:]).T))  # the epoch's updates at once
@@ -236,3 +257,17 @@ def heavy_ball_rate(lr, momentum, eigenvalue):
     if discriminant < 0:  # complex roots of modulus sqrt(momentum): the error spirals
         return math.sqrt(momentum)
     return (abs(a) + math.sqrt(discriminant)) / 2
+
+
+def heavy_ball_best(L, mu):
+    """Polyak's best heavy-ball settings for a quadratic whose Hessian has eigenvalues in [mu, L]: the pair
+    (lr, momentum) = (4 / (sqrt(L) + sqrt(mu))^2, ((sqrt(L) - sqrt(mu)) / (sqrt(L) + sqrt(mu)))^2).
+
+    They make both extreme eigendirections critically damped, so every direction shrinks at the same rate,
+    heavy_ball_rate = sqrt(momentum) = (sqrt(kappa) - 1) / (sqrt(kappa) + 1), kappa = L / mu (Polyak 1964).
+    """
+    L, mu = positive(L, "L"), positive(mu, "mu")
+    if mu > L:
+        raise ValueError(f"mu must be <= L (the smallest and the largest eigenvalue), got mu={mu:g} > L={L:g}")
+    root_L, root_mu = math.sqrt(L), math.sqrt(mu)
+    return 4 / (root_L + root_mu) ** 2, ((root_L - root_mu) / (root_L + root_mu)) ** 2

@@ -111,13 +111,14 @@ class Rosenbrock(Objective):
 
     def _f(self, x):
         head, tail = x[:-1], x[1:]
-        return np.sum((1 - head) ** 2 + self.b * (tail - head**2) ** 2, axis=0)
+        return ((1 - head) ** 2 + self.b * (tail - head**2) ** 2).sum(axis=0)
 
     def _grad(self, x):
         head, tail = x[:-1], x[1:]
-        g = np.zeros_like(x)
-        g[:-1] = -2 * (1 - head) - 4 * self.b * head * (tail - head**2)
-        g[1:] += 2 * self.b * (tail - head**2)
+        valley = tail - head**2  # how far each x_{i+1} is from the floor of the valley, x_i^2
+        g = np.zeros(x.shape)
+        g[:-1] = -2 * (1 - head) - 4 * self.b * head * valley
+        g[1:] += 2 * self.b * valley
         return g
 
     def _hessian(self, x):
@@ -173,7 +174,7 @@ class _Himmelblau(Objective):
     def _grad(self, p):
         x, y = p
         u, v = x**2 + y - 11, x + y**2 - 7
-        return np.stack([4 * x * u + 2 * v, 2 * u + 4 * y * v])
+        return np.array([4 * x * u + 2 * v, 2 * u + 4 * y * v])
 
     def _hessian(self, p):
         x, y = p
@@ -200,7 +201,7 @@ class _Beale(Objective):
             r = c - x + x * y**k
             gx = gx + 2 * r * (y**k - 1)
             gy = gy + 2 * r * k * x * y ** (k - 1)
-        return np.stack([gx, gy])
+        return np.array([gx, gy])
 
     def _hessian(self, p):
         x, y = p
@@ -228,7 +229,7 @@ class _Booth(Objective):
     def _grad(self, p):
         x, y = p
         u, v = x + 2 * y - 7, 2 * x + y - 5
-        return np.stack([2 * u + 4 * v, 4 * u + 2 * v])
+        return np.array([2 * u + 4 * v, 4 * u + 2 * v])
 
     def _hessian(self, p):
         return _constant(np.array([[10.0, 8.0], [8.0, 10.0]]), p)
@@ -248,7 +249,7 @@ class _Saddle(Objective):
 
     def _grad(self, p):
         x, y = p
-        return np.stack([2 * x, y**3 - y])
+        return np.array([2 * x, y**3 - y])
 
     def _hessian(self, p):
         x, y = p

@@ -7,8 +7,8 @@ from hypothesis import strategies as st
 
 from gdlab import optim
 from gdlab.data import linear_regression, minibatches
-from gdlab.descent import diverged, gradient_descent, heavy_ball_rate, minibatch_descent, minimize
-from gdlab.functions import Quadratic, booth, rosenbrock
+from gdlab.descent import diverged, gradient_descent, heavy_ball_best, heavy_ball_rate, minibatch_descent, minimize
+from gdlab.functions import Quadratic, beale, booth, himmelblau, rosenbrock, saddle
 from gdlab.models import LinearRegressionObjective, mse_grad, mse_loss
 from gdlab.optim import lr_scheduler
 
@@ -126,6 +126,21 @@ def test_traces_compare_by_their_contents():
         hash(a)
 
 
+@pytest.mark.parametrize("f", [rosenbrock, himmelblau, beale, booth, saddle, Quadratic(np.diag([0.5, 4.0]), [1.0, 0])])
+def test_an_objectives_own_maths_is_called_unchecked_with_the_same_result(f):
+    """Runners call an Objective's maths without the checks of f(x) after checking x0: the same Trace, bit for bit,
+    as through plain functions, which take the checked road at every step."""
+
+    def value(x):
+        return f(x)
+
+    def gradient(x):
+        return f.grad(x)
+
+    fast = minimize(f, f.grad, [-1.2, 0.8], optim.Adam(lr=0.01), steps=60, tol=0.0)
+    assert fast == minimize(value, gradient, [-1.2, 0.8], optim.Adam(lr=0.01), steps=60, tol=0.0) and fast.steps == 60
+
+
 def test_the_usual_mix_ups_get_a_clear_error():
     q = Quadratic(np.diag([1.0, 10.0]))
     with pytest.raises(TypeError, match=r"f\(x0\) must return one number.*are f and grad swapped"):
@@ -161,6 +176,35 @@ def test_heavy_ball_rate_textbook_values():
     lr, beta = (2 / (1 + np.sqrt(1 / kappa))) ** 2, ((np.sqrt(kappa) - 1) / (np.sqrt(kappa) + 1)) ** 2
     rate = max(heavy_ball_rate(lr, beta, eigenvalue) for eigenvalue in (1 / kappa, 1.0))
     assert rate == pytest.approx((np.sqrt(kappa) - 1) / (np.sqrt(kappa) + 1), rel=1e-6)  # Polyak's optimum
+
+
+def test_heavy_ball_best_is_polyaks_pair_and_its_rate():
+    for L, mu in ((1.0, 0.01), (25.0, 1.0), (10.0, 10.0), (3.0, 1e-6)):
+        lr, momentum = heavy_ball_best(L, mu)
+        kappa = L / mu
+        assert lr == pytest.approx(4 / (np.sqrt(L) + np.sqrt(mu)) ** 2, rel=1e-14)
+        assert momentum == pytest.approx(((np.sqrt(kappa) - 1) / (np.sqrt(kappa) + 1)) ** 2, rel=1e-12, abs=1e-15)
+        rates = [heavy_ball_rate(lr, momentum, eigenvalue) for eigenvalue in (mu, (L + mu) / 2, L)]
+        assert rates == pytest.approx([np.sqrt(momentum)] * 3, rel=1e-6, abs=1e-12)  # every direction alike
+
+
+def test_heavy_ball_best_beats_every_pair_of_a_grid():
+    L, mu = 1.0, 0.01
+    best = max(heavy_ball_rate(*heavy_ball_best(L, mu), eigenvalue) for eigenvalue in (mu, L))
+    grid = [max(heavy_ball_rate(lr, m, eigenvalue) for eigenvalue in (mu, L))
+            for lr in np.linspace(0.05, 4.5, 60) for m in np.linspace(0.0, 0.98, 50)]
+    assert best == pytest.approx(0.9 / 1.1) and best < min(grid)
+
+
+@pytest.mark.parametrize("L, mu, error, match", [
+    (1.0, 2.0, ValueError, r"mu must be <= L .* got mu=2 > L=1"),
+    (1.0, 0.0, ValueError, "mu must be > 0"),
+    (-1.0, 0.5, ValueError, "L must be > 0"),
+    ("1", 0.5, TypeError, "L must be a real number"),
+])
+def test_heavy_ball_best_bad_input(L, mu, error, match):
+    with pytest.raises(error, match=match):
+        heavy_ball_best(L, mu)
 
 
 def test_heavy_ball_rate_predicts_the_run():
@@ -228,6 +272,23 @@ def test_minibatch_descent_steps_the_scheduler_once_per_epoch():
     assert scheduler.last_epoch == 3
 
 
+def test_minibatch_descent_starts_at_x0():
+    ds = linear_regression(n=60, n_features=2, noise=0.5, seed=2)
+    start = np.array([1.5, -2.0, 0.5])
+    trace = minibatch_descent(ds.X, ds.y, optim.SGD(lr=0.05), 7, 2, seed=5, x0=start)
+    rng, theta, by_hand = np.random.default_rng(5), start.copy(), [start]
+    for _ in range(2):
+        for X_batch, y_batch in minibatches(ds.X, ds.y, 7, rng):
+            dw, db = mse_grad(theta[:2], theta[2], X_batch, y_batch)
+            theta = theta - 0.05 * np.append(dw, db)
+            by_hand.append(theta)
+    np.testing.assert_allclose(trace.xs, by_hand, rtol=0, atol=1e-14)
+    assert trace.losses[0] == pytest.approx(mse_loss(start[:2], start[2], ds.X, ds.y), rel=1e-12)
+    np.testing.assert_array_equal(start, [1.5, -2.0, 0.5])  # left alone
+    from_zero = minibatch_descent(ds.X, ds.y, optim.SGD(lr=0.05), 7, 2, seed=5)
+    assert from_zero == minibatch_descent(ds.X, ds.y, optim.SGD(lr=0.05), 7, 2, seed=5, x0=np.zeros(3))
+
+
 def test_minibatch_descent_bad_input():
     ds = linear_regression(n=20, seed=0)
     with pytest.raises(ValueError, match="batch_size must be between 1 and the number of rows, 20"):
@@ -236,3 +297,9 @@ def test_minibatch_descent_bad_input():
         minibatch_descent(ds.X, ds.y, optim.SGD, 5, 1)
     with pytest.raises(ValueError, match="epochs must be an integer >= 0"):
         minibatch_descent(ds.X, ds.y, optim.SGD(lr=0.1), 5, -1)
+    with pytest.raises(ValueError, match=r"x0 must have 2 coordinates along its first axis, got shape \(3,\)"):
+        minibatch_descent(ds.X, ds.y, optim.SGD(lr=0.1), 5, 1, x0=[0.0, 0.0, 0.0])
+    with pytest.raises(ValueError, match=r"x0 must be one point \[w, b\] of shape \(2,\), got shape \(2, 1\)"):
+        minibatch_descent(ds.X, ds.y, optim.SGD(lr=0.1), 5, 1, x0=[[0.0], [0.0]])
+    with pytest.raises(ValueError, match="x0 must be finite"):
+        minibatch_descent(ds.X, ds.y, optim.SGD(lr=0.1), 5, 1, x0=[np.nan, 0.0])

@@ -35,7 +35,7 @@ class Optimizer:
     def __init__(self, lr, weight_decay=0):
         self.lr = positive(lr, "lr")
         self.weight_decay = non_negative(weight_decay, "weight_decay")
-        self.state = []
+        self.state, self._shapes = [], None  # the shapes of the arrays the state is for, checked at every step
 
     def step(self, params=None, grads=None):
         """Update `params` (an array, or a list of arrays) with `grads` of the same shapes; return them.
@@ -52,14 +52,26 @@ class Optimizer:
         xs, gs = (list(params), list(grads)) if many else ([params], [grads])
         if len(gs) != len(xs):
             raise ValueError(f"grads must have one array per array in params ({len(xs)}), got {len(gs)}")
+        for i, (x, g) in enumerate(zip(xs, gs)):
+            xs[i] = _float64_array(x, f"params[{i}]" if many else "x", in_place=True)
+            gs[i] = _float64_array(g, f"grads[{i}]" if many else "grad")
+        shapes = [x.shape for x in xs]
         if not self.state:
-            self.state = [{"step": 0} for _ in xs]
+            self.state, self._shapes = [{"step": 0} for _ in xs], shapes
+        if shapes != self._shapes or [g.shape for g in gs] != shapes:
+            self._check_shapes(xs, gs, many)
+        for x, g, state in zip(xs, gs, self.state):
+            state["step"] += 1
+            self._update(x, self._weight_decay(x, g), state)
+        return xs if many else xs[0]
+
+    def _check_shapes(self, xs, gs, many):
+        """Explain arrays whose shapes differ from each other or from the buffers in the state; or, where the
+        state holds no buffers (plain SGD), take the new shapes."""
         if len(self.state) != len(xs):
             raise ValueError(f"params has {len(xs)} arrays but this optimizer's state is for "
                              f"{len(self.state)}; call reset() to start afresh")
-        for i, state in enumerate(self.state):
-            xs[i] = x = _float64_array(xs[i], f"params[{i}]" if many else "x", in_place=True)
-            g = _float64_array(gs[i], f"grads[{i}]" if many else "grad")
+        for i, (x, g, state) in enumerate(zip(xs, gs, self.state)):
             if g.shape != x.shape:
                 raise ValueError(f"{f'grads[{i}]' if many else 'grad'} must have the shape of "
                                  f"{f'params[{i}]' if many else 'x'}, {x.shape}; got {g.shape}")
@@ -67,9 +79,7 @@ class Optimizer:
                 if isinstance(buffer, np.ndarray) and buffer.shape != x.shape:
                     raise ValueError(f"the parameter's shape changed from {buffer.shape} to {x.shape}; "
                                      "call reset() to start afresh")
-            state["step"] += 1
-            self._update(x, self._weight_decay(x, g), state)
-        return xs if many else xs[0]
+        self._shapes = [x.shape for x in xs]
 
     def _weight_decay(self, x, g):
         """weight_decay as an L2 penalty, weight_decay/2 |x|^2 added to the loss: its gradient joins g. Or, for
