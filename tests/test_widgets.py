@@ -16,8 +16,8 @@ from IPython.display import display
 from IPython.utils.capture import capture_output
 
 from gdlab import data, functions, optim, widgets
-from gdlab.descent import gradient_descent, heavy_ball_rate, minibatch_descent, minimize
-from gdlab.models import mse_grad
+from gdlab.descent import gradient_descent, heavy_ball_best, heavy_ball_rate, minibatch_descent, minimize
+from gdlab.models import LinearRegressionObjective, mse_grad
 from gdlab.optim.lr_scheduler import make_scheduler
 from gdlab.widgets import lr, race
 from gdlab.widgets._explorer import values_of
@@ -143,6 +143,17 @@ def test_momentum_explorer_matches_heavy_ball_and_its_rate():
     assert f"rate {rate:.4f}" in box.status
 
 
+def test_momentum_explorer_shows_polyaks_best_pair_for_its_kappa():
+    box = widgets.momentum_explorer(kappa=100)
+    lr, momentum = heavy_ball_best(1.0, 0.01)
+    rate = np.sqrt(momentum)
+    assert f"best for \u03ba = 100: lr {lr:.3f}, momentum {momentum:.3f} \u2192 rate {rate:.4f}" in box.status
+    assert "lr 3.306, momentum 0.669 \u2192 rate 0.8182" in box.status  # chapter 04, section 4
+    box.controls["kappa"].value = 1000
+    lr, momentum = heavy_ball_best(1.0, 0.001)
+    assert f"best for \u03ba = 1000: lr {lr:.3f}, momentum {momentum:.3f}" in box.status
+
+
 def test_momentum_explorer_start_on_an_eigenvector_keeps_the_other_error_at_zero():
     box = widgets.momentum_explorer(lr=0.5, momentum=0.5)
     drag(box, -2.0, 0.0)  # on the x1 axis, the eigenvector of the slow direction
@@ -204,12 +215,43 @@ def test_minibatch_explorer_path_is_minibatch_sgd_and_full_batch_is_smooth():
     assert box.status.startswith("diverged at update") and "smaller learning rate or a larger batch" in box.status
 
 
-def test_minibatch_explorer_reuses_a_longer_run_for_fewer_epochs():
+def test_minibatch_explorer_reuses_a_longer_run_for_fewer_epochs(monkeypatch):
+    from gdlab.widgets import minibatch
+
+    calls = []
+    monkeypatch.setattr(minibatch, "minibatch_descent", lambda *a, **k: calls.append(1) or minibatch_descent(*a, **k))
     box = widgets.minibatch_explorer(epochs=12)
-    box.controls["epochs"].value = 5
     dataset = data.linear_regression(n=200, n_features=1, noise=1.0, seed=0)
-    trace = minibatch_descent(dataset.X, dataset.y, optim.SGD(lr=0.05), 10, 5, seed=0)
+    for epochs in (5, 13, 30, 20):  # 13 needs a longer run: it runs to the slider's maximum, 30; then only prefixes
+        box.controls["epochs"].value = epochs
+        trace = minibatch_descent(dataset.X, dataset.y, optim.SGD(lr=0.05), 10, epochs, seed=0)
+        np.testing.assert_array_equal(points(box.lines["path"]), trace.xs)
+    assert len(calls) == 2
+
+
+def test_minibatch_explorer_drag_starts_the_run_there():
+    box = widgets.minibatch_explorer(batch_size=20, lr=0.1, epochs=3, seed=4)
+    assert box.plot.figure["panels"][0]["drag"] == "xy" and box.plot.data["panels"][0]["start"] == [0.0, 0.0]
+    drag(box, 1.25, -1.5, request=5)
+    dataset = data.linear_regression(n=200, n_features=1, noise=1.0, seed=0)
+    trace = minibatch_descent(dataset.X, dataset.y, optim.SGD(lr=0.1), 20, 3, seed=4, x0=[1.25, -1.5])
     np.testing.assert_array_equal(points(box.lines["path"]), trace.xs)
+    gap = trace.losses - LinearRegressionObjective(dataset.X, dataset.y).f_min
+    np.testing.assert_array_equal(box.lines["gap"].y, np.where(gap > 0, gap, np.nan))
+    assert (box.controls["x0"].value, box.controls["y0"].value) == (1.25, -1.5)
+    assert box.plot.data["seq"] == 5 and box.plot.data["panels"][0]["start"] == [1.25, -1.5]
+    assert widgets.minibatch_explorer(x0=(0.5, 0.25)).lines["path"].x[0] == 0.5
+    with pytest.raises(ValueError, match="x0 must lie in the plotted box"):
+        widgets.minibatch_explorer(x0=(5.0, 0.0))
+
+
+def test_a_drag_sends_the_plot_first_then_the_start_sliders_and_no_echo(monkeypatch):
+    box = widgets.momentum_explorer()
+    sent = []
+    monkeypatch.setattr(W.Widget, "_send", lambda self, msg, buffers=None: sent.append((self, msg["method"])))
+    drag(box, -2.0, 0.5)
+    assert sent[0] == (box.plot, "update") and {w for w, _ in sent[1:]} == {box.controls["x0"], box.controls["y0"]}
+    assert all(method == "update" for _, method in sent), "the drag trait is not echoed to the browser"
 
 
 def test_a_setting_the_run_ignores_recomputes_nothing(monkeypatch):

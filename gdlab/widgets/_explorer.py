@@ -7,6 +7,7 @@ sends it as data only (arrays as base64 float32 text) and keeps the exact arrays
 image that saved notebooks show where no kernel runs.
 """
 import base64
+import contextlib
 import functools
 import math
 from dataclasses import dataclass, field
@@ -42,7 +43,8 @@ class Plot(anywidget.AnyWidget):
     _esm = Path(__file__).with_name("explorer.js").read_text(encoding="utf-8")
     figure = traitlets.Dict().tag(sync=True)
     data = traitlets.Dict().tag(sync=True)
-    drag = traitlets.List().tag(sync=True)  # [x, y, request number], set by the browser when the start moves
+    # [x, y, request number], set by the browser when the start moves; not echoed back to it (a message saved)
+    drag = traitlets.List().tag(sync=True, echo_update=False)
 
 
 @dataclass(eq=False)
@@ -305,14 +307,18 @@ class Explorer(W.VBox):
             self.refresh()
 
     def _on_drag(self, change):
+        """The browser moved the start: set the start sliders, redraw, and only then send the sliders their new
+        values (the plot is what the reader watches)."""
         *point, request = change["new"]
-        self._busy = True
-        try:
-            for name, value in zip(self._start, point):
-                self.controls[name].value = value
-        finally:
-            self._busy = False
-        self.refresh(request)
+        with contextlib.ExitStack() as later:
+            self._busy = True
+            try:
+                for name, value in zip(self._start, point):
+                    later.enter_context(self.controls[name].hold_sync())
+                    self.controls[name].value = value
+            finally:
+                self._busy = False
+            self.refresh(request)
 
     def refresh(self, request=0):
         self._busy = True

@@ -1,12 +1,13 @@
 """The momentum explorer (chapter 04): heavy ball on an ill-conditioned quadratic, the error along each
 eigendirection, and the rate theory predicts."""
 import functools
+import math
 
 import ipywidgets as W
 import numpy as np
 
 from gdlab import functions, optim
-from gdlab.descent import heavy_ball_rate, minimize
+from gdlab.descent import heavy_ball_best, heavy_ball_rate, minimize
 from gdlab.widgets._explorer import (
     BLUE,
     INK,
@@ -77,6 +78,9 @@ def momentum_explorer(lr=1.0, momentum=0.0, kappa=100, steps=100, x0=(-2.5, 1.5)
         message = f"rate {rate:.4f} per step: the error shrinks by this factor each step"
         if rate >= 1:
             message = f"rate {rate:.4f} per step (\u2265 1): the error does not shrink"
+        best_lr, best_momentum = heavy_ball_best(q.L, q.mu)
+        message += (f"\nbest for \u03ba = {kappa:.0f}: lr {best_lr:.3f}, momentum {best_momentum:.3f} "
+                    f"\u2192 rate {math.sqrt(best_momentum):.4f}")
         if trace.status == "diverged":
             message = f"diverged at step {trace.steps}: try a smaller learning rate or momentum\n" + message
         vanished = [name for name, value in zip(("x\u2082", "x\u2081"), start[::-1]) if value == 0]

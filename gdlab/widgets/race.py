@@ -87,7 +87,7 @@ def standings(finals, steps):
     return f"lowest f after {steps} steps: {min(finals, key=finals.get)}", "neutral"
 
 
-def optimizer_race(objective="Rosenbrock", x0=None, steps=300, lanes=None):
+def optimizer_race(objective="Rosenbrock", x0=None, steps=200, lanes=None):
     """Up to four optimizers, each with its own lr and momentum (or beta1), from one start point.
 
     objective: a menu entry or any 2-D gdlab Objective; x0: the start (drag it on the plot); lanes: up to four
@@ -99,7 +99,7 @@ def optimizer_race(objective="Rosenbrock", x0=None, steps=300, lanes=None):
         raise ValueError(f"lanes must hold at most 4 (optimizer, lr, beta) triples, got {len(lanes)}")
     controls = {
         "objective": W.Dropdown(options=list(menu), value=label, description="objective"),
-        "steps": W.IntSlider(value=300, min=10, max=1000, step=10, description="steps"),
+        "steps": W.IntSlider(value=200, min=10, max=1000, step=10, description="steps"),
         "x0": start_slider("start x\u2081"),
         "y0": start_slider("start x\u2082"),
     }
@@ -112,18 +112,19 @@ def optimizer_race(objective="Rosenbrock", x0=None, steps=300, lanes=None):
             raise ValueError(f"lanes[{i - 1}] must be an (optimizer, lr, beta) triple, got {lane!r}") from None
     set_values(controls, **chosen)
     rows = [["objective", "steps"], ["x0", "y0"]] + [[f"optimizer{i}", f"lr{i}", f"beta{i}"] for i in range(1, 5)]
-    shown, runs = {}, {}  # the objective drawn now; lane -> (settings, Trace) of its latest run
+    shown, runs = {}, {}  # the objective drawn now; (objective, start, lane settings it uses) -> Trace
 
-    def run(lane, f, start, steps, settings):
-        """A lane's Trace, redone only when its settings change; one too short for `steps` is redone up to the
-        slider's maximum, so that moving `steps` afterwards only takes a prefix of it."""
+    def run(f, start, steps, settings):
+        """A lane's Trace, computed once per settings (lanes alike share it); one too short for `steps` is redone up
+        to the slider's maximum, so that moving `steps` afterwards only takes a prefix of it."""
         name, lr, beta = settings
         key = (f, start, name, lr, beta if name in USES_BETA else None)  # a beta the optimizer ignores changes nothing
-        cached_key, trace = runs.get(lane, (None, None))
-        if cached_key != key or (trace.status == "max_steps" and trace.steps < steps):
-            budget = steps if cached_key != key else controls["steps"].max
-            trace = minimize(f, f.grad, start, racer(*settings), steps=budget, tol=1e-10)
-            runs[lane] = key, trace
+        trace = runs.get(key)
+        if trace is None or (trace.status == "max_steps" and trace.steps < steps):
+            if len(runs) > 256:  # keep memory bounded over a long session
+                runs.clear()
+            budget = steps if trace is None else controls["steps"].max
+            runs[key] = trace = minimize(f, f.grad, start, racer(*settings), steps=budget, tol=1e-10)
         return trace
 
     def update():
@@ -142,7 +143,7 @@ def optimizer_race(objective="Rosenbrock", x0=None, steps=300, lanes=None):
             controls[f"beta{i}"].disabled = name not in USES_BETA
             if name == NONE:
                 continue
-            trace = run(i, f, start, steps, (name, lr, beta))
+            trace = run(f, start, steps, (name, lr, beta))
             shown_steps = min(steps, trace.steps)
             xs, losses = trace.xs[: shown_steps + 1], trace.losses[: shown_steps + 1]
             lane = f"{i} {name}"
