@@ -171,6 +171,7 @@ CH07 = [
     ("task2", lambda grad, hessian, x: x - grad(x), "FAIL", "a gradient step with lr = 1"),
     ("task2", lambda grad, hessian, x: -np.linalg.solve(hessian(x), grad(x)), "FAIL", "you returned the step"),
     ("task2", newton_in_place, "FAIL", "changed the caller's x in place"),
+    ("task2", lambda grad, hessian, x: x - np.linalg.solve(hessian(x), grad(x)) / 2, "FAIL", "you took half a Newton"),
     ("task2", lambda grad, hessian, x: np.linalg.solve(grad(x), hessian(x)), "FAIL", "raised LinAlgError"),
     ("task3", armijo, "PASS", "alpha = 0.0009766 after 10 halvings"),
     ("task3", armijo_power, "PASS", "f drops from 24.2 to 5.10"),
@@ -199,6 +200,8 @@ CH07 = [
     ("task4", lambda *a: basins(*a, mistake="nearest to start"), "FAIL", "labelled each start by the minimum nearest"),
     ("task4", lambda *a: basins(*a, mistake="no -1"), "FAIL", "runs that do not end on a minimum"),
     ("task4", lambda *a: basins(*a, mistake="from 1"), "FAIL", "starting at 0"),
+    ("task4", lambda f, grad, starts, lr, steps: basins(f, grad, starts, 0.01, steps), "FAIL",
+     "these are the labels of lr = 0.01, not of the lr passed in (0.015)"),
     ("task4", lambda f, grad, starts, lr, steps: basins(f, grad, starts, lr, steps)[:-1], "FAIL",
      "has shape (52,), expected (53,)"),
     ("task5", restarts, "PASS", "one run found the global minimum for 31 of 300 seeds (p = 0.099 measured per run), "

@@ -233,6 +233,8 @@ class ch07(Chapter):
                 "you multiplied the gradient by H; Newton uses its inverse: np.linalg.solve(H, g)": x - H @ g,
                 "that is a gradient step with lr = 1; Newton solves with the Hessian first": x - g,
                 "you returned the step d = -H⁻¹∇f; return the new point x + d": -np.linalg.solve(H, g),
+                "you took half a Newton step (damped, x - H⁻¹∇f / 2); pure Newton takes the whole step":
+                    x - np.linalg.solve(H, g) / 2,
             })
             if not np.array_equal(x, x0):
                 fail("your function changed the caller's x in place (x -= ...); return x - d instead.")
@@ -300,12 +302,18 @@ class ch07(Chapter):
         def nearest(points):
             return np.linalg.norm(points[:, None, :] - minima[None], axis=2).argmin(axis=1)
 
-        right = np.array([nearest(t.x[None])[0] if t.status == "converged" else -1 for t in traces])
+        def labels(runs):
+            return np.array([nearest(t.x[None])[0] if t.status == "converged" else -1 for t in runs])
+
+        right = labels(traces)
         got = call(basin_labels, himmelblau, himmelblau.grad, starts.copy(), lr, steps)
         what = f"your labels for {len(starts)} starts (lr = {lr}, {steps} steps)"
         got = as_array(got, what)
         if got.shape == right.shape:
             wrong = got != right
+            if wrong.any() and np.array_equal(got, labels(_basin_runs(0.01, steps)[1])):
+                fail(f"{what}: these are the labels of lr = 0.01, not of the lr passed in ({lr}); pass the lr "
+                     "argument on to gradient descent.")
             if np.array_equal(got, nearest(starts)):
                 fail(f"{what}: you labelled each start by the minimum nearest to it; run gradient descent and label it "
                      f"by where it ends ({int(np.sum(right != nearest(starts)))} of these starts end elsewhere).")
