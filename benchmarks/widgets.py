@@ -2,6 +2,7 @@
 
     python benchmarks/widgets.py             # Python time per change, measured inside a Jupyter kernel
     python benchmarks/widgets.py --browser   # and in Chromium (JupyterLab): event -> repainted plot
+    python benchmarks/widgets.py --nodelay   # in Chromium twice: JupyterLab as installed, then with TCP_NODELAY
 
 Python: each control is moved through 15 values across its range, and the start point is dropped at 30 random
 places of the plot (every path recomputed), inside a kernel, so the times include sending the plot's data to
@@ -13,8 +14,11 @@ Browser (needs /usr/bin/chromium and playwright, as tests/test_browser.py): a no
 runs in JupyterLab; the start point is dragged across each plot and sliders are moved with the keyboard. Times
 are taken in the page with performance.now(): from the pointer or key event to the end of the repaint that shows
 the kernel's answer. Target: at most 16 ms median. The browser's own drawing time and the start point's repaint
-(drawn at once, before the kernel answers) are printed beside it, with the round trip of an empty request
-through the kernel, which no answer from the kernel can beat.
+(drawn at once, before the kernel answers) are printed beside it, with two round trips that no answer from the
+kernel can beat: a trait set by the page and answered by the kernel with nothing computed (a drag's path), and
+an empty execute request. Jupyter Server sends the kernel's messages to the browser with Nagle's algorithm on,
+so an answer that follows the kernel's "busy" message waits for the browser's delayed ACK (40 ms on Linux);
+--nodelay measures a second time with a server config that turns it off (tests/test_browser.py, NODELAY_CONFIG).
 
 The machine is named with its load: on a shared, busy machine the times are upper bounds; re-run on a quiet one.
 """
@@ -146,7 +150,7 @@ def verdict(name, what, times, target):
             f"{'OK' if wall <= target else 'MISSED' if cpu > target else 'OK in CPU time, MISSED in wall time'}")
 
 
-def browser_times():
+def browser_times(nodelay=False):
     spec = importlib.util.spec_from_file_location("test_browser", ROOT / "tests" / "test_browser.py")
     lab = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(lab)
@@ -156,13 +160,15 @@ def browser_times():
     cells = [nbformat.v4.new_code_cell("from gdlab import widgets")]
     cells += [nbformat.v4.new_code_cell(f"widgets.{name}()") for name in
               ("lr_explorer", "momentum_explorer", "optimizer_race", "minibatch_explorer", "schedule_explorer")]
+    cells.append(nbformat.v4.new_code_cell(ECHO))
     notebook = nbformat.v4.new_notebook(cells=cells, metadata={"kernelspec": {"name": "python3", "language": "python",
                                                                               "display_name": "Python 3"}})
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp) / "lab"
         root.mkdir()
         nbformat.write(notebook, root / "explorers.ipynb")
-        with lab.jupyterlab(root, Path(tmp) / "jupyterlab.log") as url, sync_playwright() as p:
+        print(f"\nIn Chromium, JupyterLab {'with TCP_NODELAY on its websockets' if nodelay else 'as installed'}:")
+        with lab.jupyterlab(root, Path(tmp) / "jupyterlab.log", nodelay) as url, sync_playwright() as p:
             browser = p.chromium.launch(executable_path=str(lab.CHROMIUM), headless=True, args=lab.CHROMIUM_ARGS)
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
             page.add_init_script("window.gdlabKeydowns = []; document.addEventListener('keydown', "
@@ -199,12 +205,53 @@ def browser_times():
                 for what, ms in rows:
                     if ms:
                         print(f"{name:<20} {what:<34} {statistics.median(ms):>9.1f} {len(ms):>4}")
-            round_trip = statistics.median(echo(page))
-            print(f"{'(no explorer)':<20} {'empty request through the kernel':<34} {round_trip:>9.1f}")
+            echo = page.locator(".gdlab-echo")
+            echo.scroll_into_view_if_needed()
+            for what, times in (("trait set -> kernel -> trait back", echo.evaluate("node => node.roundTrips(30)")),
+                                ("empty execute request, kernel", empty_requests(page))):
+                print(f"{'(no explorer)':<20} {what:<34} {statistics.median(times):>9.1f} {len(times):>4}")
             browser.close()
 
 
-def echo(page, count=30):
+# The path of a drag with nothing computed: the page sets a trait, the kernel answers by setting another, the page
+# sees it. No explorer can answer faster than this round trip.
+ECHO = r'''
+import anywidget, traitlets
+
+class Echo(anywidget.AnyWidget):
+    _esm = """
+    export default { render({ model, el }) {
+      el.className = "gdlab-echo";
+      el.textContent = "echo";
+      el.roundTrips = async (count) => {
+        const times = [];
+        for (let i = 0; i < count; i++) {
+          await new Promise((wait) => setTimeout(wait, 30));  // the kernel idle again, as between drags
+          const token = model.get("ping") + 1, started = performance.now();
+          await new Promise((answered) => {
+            const check = () => model.get("pong") === token && (model.off("change:pong", check), answered());
+            model.on("change:pong", check);
+            model.set("ping", token);
+            model.save_changes();
+          });
+          times.push(performance.now() - started);
+        }
+        return times;
+      };
+    } };
+    """
+    ping = traitlets.Int(0).tag(sync=True, echo_update=False)
+    pong = traitlets.Int(0).tag(sync=True)
+
+    @traitlets.observe("ping")
+    def _answer(self, change):
+        self.pong = change["new"]
+
+Echo()
+'''
+
+
+def empty_requests(page, count=30):
     """Round trips of an empty execute request from the page through the kernel and back, in ms."""
     return page.evaluate("""async (count) => {
         const kernel = window.jupyterapp.shell.currentWidget.sessionContext.session.kernel, times = [];
@@ -220,11 +267,15 @@ def echo(page, count=30):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--browser", action="store_true", help="also measure in Chromium (JupyterLab)")
+    parser.add_argument("--nodelay", action="store_true",
+                        help="measure in Chromium a second time, the server sending small messages at once")
     arguments = parser.parse_args()
     print(f"# explorer speed, {time.strftime('%Y-%m-%d %H:%M')}, {machine()}")
     python_times()
-    if arguments.browser:
+    if arguments.browser or arguments.nodelay:
         browser_times()
+    if arguments.nodelay:
+        browser_times(nodelay=True)
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ JupyterLab's log; the whole log and screenshots stay in the test's temporary fol
 """
 import contextlib
 import json
+import os
 import socket
 import statistics
 import subprocess
@@ -41,15 +42,41 @@ def without_outputs(notebook, destination):
     destination.write_text(json.dumps(cells), encoding="utf-8")
 
 
+# Jupyter Server writes to the browser's websocket with Nagle's algorithm on: a small message that follows another
+# (a widget's answer after the kernel's "busy") waits for the browser's delayed ACK, 40 ms on Linux. For measuring
+# what the explorers would do without that wait (benchmarks/widgets.py --nodelay), this server config turns it off.
+NODELAY_CONFIG = """
+import tornado.websocket
+
+_write_message = tornado.websocket.WebSocketHandler.write_message
+
+
+def write_message(self, message, binary=False):
+    if self.ws_connection is not None:
+        self.set_nodelay(True)
+    return _write_message(self, message, binary)
+
+
+tornado.websocket.WebSocketHandler.write_message = write_message
+"""
+
+
 @contextlib.contextmanager
-def jupyterlab(root, log):
+def jupyterlab(root, log, nodelay=False):
     """JupyterLab serving `root`, its output in `log`; yields its URL. The app is exposed to the page
     (window.jupyterapp), so the test runs cells by command instead of clicking through menus, and a kernel is
-    started without asking (the "Select Kernel" dialog would otherwise stop Run All on a busy machine)."""
+    started without asking (the "Select Kernel" dialog would otherwise stop Run All on a busy machine).
+    nodelay: the server sends small websocket messages at once (NODELAY_CONFIG)."""
     state = root.parent / f"{root.name}-state"
     tracker = state / "settings" / "@jupyterlab" / "notebook-extension" / "tracker.jupyterlab-settings"
     tracker.parent.mkdir(parents=True, exist_ok=True)
     tracker.write_text('{"autoStartDefaultKernel": true}')
+    environment = dict(os.environ)
+    if nodelay:
+        (state / "config").mkdir(exist_ok=True)
+        (state / "config" / "jupyter_server_config.py").write_text(NODELAY_CONFIG)
+        environment["JUPYTER_CONFIG_PATH"] = os.pathsep.join(
+            [str(state / "config")] + [p for p in [os.environ.get("JUPYTER_CONFIG_PATH")] if p])
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -60,7 +87,7 @@ def jupyterlab(root, log):
              "--LabApp.news_url=", "--LabApp.expose_app_in_browser=True",
              "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
              f"--LabApp.workspaces_dir={state / 'workspaces'}", f"--LabApp.user_settings_dir={state / 'settings'}"],
-            stdout=output, stderr=subprocess.STDOUT, cwd=root)
+            stdout=output, stderr=subprocess.STDOUT, cwd=root, env=environment)
         try:
             url, deadline = f"http://127.0.0.1:{port}", time.monotonic() + 120
             while True:
