@@ -6,10 +6,10 @@ On a machine with an NVIDIA GPU, from the repository root (about 4 minutes with 
 
 1. executes notebooks/11_pytorch_on_gpu.ipynb on the GPU with nbconvert (the executed copy: DIR/11_on_gpu.ipynb)
    and keeps the text of its device-dependent cells (timings, the queue, CUDA events, the crossover);
-2. runs chapter 12's script, python -m gdlab.ddp_train, with torchrun: one process per GPU with nccl in float32,
-   and two processes with gloo on the CPU in float64, and compares their weights; the wider network of chapter 12
-   on 1 GPU and on every GPU (when there are several), and on 1, 2, 4 and 8 CPU processes (when there are as many
-   cores): the training times, for data-parallel speed-ups measured on an idle machine;
+2. runs chapter 12's script, python -m gdlab.ddp_train, with torchrun: on 1 GPU and on every GPU (nccl, float32),
+   on 1, 2, 4 and 8 CPU processes (gloo, float64, as many as there are cores), and the small network on 1 and 2
+   CPU processes: the training times, data-parallel speed-ups measured on an idle machine; and the weights of the
+   GPU run against the CPU run;
 3. runs benchmarks/gpu_speed.py (products in float32, TF32, float16, bfloat16, with copies; training steps);
 then writes a dated section naming the device at the top of benchmarks/GPU_RESULTS.md's runs, and a copy of the
 file and the log to DIR. Each step has a time limit and a failure is recorded, not fatal.
@@ -39,7 +39,7 @@ RESULTS = ROOT / "benchmarks" / "GPU_RESULTS.md"
 CHAPTER_11 = ROOT / "notebooks" / "11_pytorch_on_gpu.ipynb"
 NOT_MEASURED = "**GPU: not yet measured.**"
 RUNS_HEADING = "## Runs, newest first"
-WIDE = ["--sizes", "2", "256", "256", "1", "--examples", "4096", "--batch-size", "512", "--epochs", "3"]
+SMALL = ["--sizes", "2", "32", "32", "1", "--examples", "512", "--batch-size", "64", "--epochs", "60"]
 JUPYTER = ["nbconvert", "ipykernel"]  # and their dependencies, fetched with them
 
 
@@ -110,13 +110,15 @@ def checkpoint_summary(path):
     import torch
 
     checkpoint = torch.load(path, map_location="cpu", weights_only=True)
-    return checkpoint, (f"last-epoch mean loss {np.mean(checkpoint['losses'][-8:]):.4f}, training "
-                        f"{checkpoint['seconds']['training']:.2f} s, start-up "
+    training = checkpoint["seconds"]["training"]
+    return checkpoint, (f"last-epoch mean loss {np.mean(checkpoint['losses'][-8:]):.4f}, training {training:.2f} s "
+                        f"({training / len(checkpoint['losses']) * 1e3:.2f} ms per step), start-up "
                         f"{sum(checkpoint['seconds'].values()) - checkpoint['seconds']['training']:.1f} s")
 
 
 def chapter_12(logfile, gpus, dry_run, scratch):
-    """Chapter 12's script with nccl on the GPUs, gloo on the CPU, and the training times of the wider network."""
+    """Chapter 12's script: training times on 1 and on every GPU (nccl) and on 1 to 8 CPU processes (gloo), the
+    small network's on 1 and 2 CPU processes, and the weights of the GPUs against those of the CPU."""
     from gdlab import ddp_train
 
     def launch(name, nproc, args):
@@ -131,29 +133,27 @@ def chapter_12(logfile, gpus, dry_run, scratch):
         log(text, logfile)
         return checkpoint_summary(path)
 
-    rows, parts = [], []
-    device_args = ["--device", "cpu"] if dry_run else ["--dtype", "float32"]
-    backend = "gloo, CPU (dry run)" if dry_run else "nccl, GPU"
-    nproc = 2 if dry_run else gpus
-    gpu_run, gpu_text = launch("gpu", nproc, device_args)
-    cpu_run, cpu_text = launch("cpu", 2, ["--device", "cpu"])
-    rows.append(f"| {nproc} process(es), {backend}, {'float64' if dry_run else 'float32'} | {gpu_text} |")
-    rows.append(f"| 2 processes, gloo, CPU, float64 | {cpu_text} |")
+    cores = os.cpu_count() or 1
+    runs = [] if dry_run else [(k, "GPU", "2-256-256-1", ["--dtype", "float32"]) for k in sorted({1, gpus})]
+    runs += [(k, "CPU", "2-256-256-1", ["--device", "cpu"]) for k in (1, 2, 4, 8) if k <= max(cores, 2)]
+    runs += [(k, "CPU", "2-32-32-1", ["--device", "cpu", *SMALL]) for k in (1, 2)]
+    if dry_run:
+        runs = [run for run in runs if run[0] <= 2]
+    rows, results = [], {}
+    for nproc, where, network, args in runs:
+        results[nproc, where, network], text = launch(f"{network}_{where}_{nproc}", nproc, args)
+        dtype = "float32" if where == "GPU" else "float64"
+        rows.append(f"| {network} | {nproc} process(es), {where}, {dtype} | {text} |")
+    table = "| network | processes | result |\n|---|---|---|\n" + "\n".join(rows)
+    parts = ["`python -m torch.distributed.run --standalone --nproc_per_node=N -m gdlab.ddp_train ...` (chapter 12's "
+             "script: 6 epochs of 8 steps of 512 examples for the 2-256-256-1 network, its default; 60 epochs of 64 "
+             "examples for 2-32-32-1). Training times are rank 0's; on the CPU each process has one thread.", table]
+    gpu_run, cpu_run = results.get((gpus, "GPU", "2-256-256-1")), results.get((2, "CPU", "2-256-256-1"))
     if gpu_run is not None and cpu_run is not None:
         gap = max((gpu_run["model"][name].double() - w).abs().max().item() for name, w in cpu_run["model"].items())
-        why = "the same float64 runs" if dry_run else "float32 on the GPU against float64 on the CPU"
-        parts.append(f"Largest |difference| between the weights of the first two runs after 60 epochs: {gap:.1e} "
-                     f"({why}).")
-    wide_runs = [] if dry_run else [(1, "GPU")] + ([(gpus, "GPU")] if gpus > 1 else [])
-    cores = os.cpu_count() or 1
-    wide_runs += [(k, "CPU") for k in (1, 2, 4, 8) if k <= cores and (not dry_run or k <= 2)]
-    for nproc, where in wide_runs:
-        args = [*WIDE, *(["--device", "cpu"] if where == "CPU" else ["--dtype", "float32"])]
-        _, text = launch(f"wide_{where}_{nproc}", nproc, args)
-        rows.append(f"| 2-256-256-1 network, 512 examples per step: {nproc} process(es) on the {where} | {text} |")
-    table = "| run | result |\n|---|---|\n" + "\n".join(rows)
-    return "\n\n".join(["`python -m torch.distributed.run --standalone --nproc_per_node=N -m gdlab.ddp_train ...` "
-                        "(chapter 12's script; 60 epochs of the 2-32-32-1 network unless stated):", table, *parts])
+        parts.append(f"Largest |difference| between the weights of {gpus} GPU(s) in float32 and 2 CPU processes in "
+                     f"float64: {gap:.1e}.")
+    return "\n\n".join(parts)
 
 
 def speed(env, logfile, dry_run):

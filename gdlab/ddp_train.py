@@ -7,7 +7,8 @@ MASTER_PORT. The script ships inside gdlab, so launch it as a module, from anywh
     python -m torch.distributed.run --standalone --nproc_per_node=2 -m gdlab.ddp_train --out checkpoint.pt
 
 Each rank works on the GPU of its LOCAL_RANK with the nccl backend when CUDA is there, else on the CPU with gloo.
-Every rank builds the same model from the same seed. A DistributedSampler deals each rank its share of every
+Every rank builds the same model from the same seed: by default a 2-256-256-1 tanh network (chapter 10's, wider)
+for the two spirals, 4,096 examples. A DistributedSampler deals each rank its share of every
 epoch's shuffle (set_epoch makes a new shuffle each epoch), and each step a rank takes --batch-size / WORLD_SIZE
 examples of it, so that every step follows the gradient of the mean loss over --batch-size examples, whatever
 the number of ranks. DistributedDataParallel averages the gradients over the ranks during backward (--sync ddp),
@@ -40,11 +41,11 @@ def parse_args(argv=None):
     parser = argparse.ArgumentParser(prog="python -m gdlab.ddp_train", description=__doc__.splitlines()[0])
     parser.add_argument("--out", required=True, help="where rank 0 saves the checkpoint (torch.save)")
     parser.add_argument("--resume", help="a checkpoint to continue from: its weights, optimizer state and epoch")
-    parser.add_argument("--epochs", type=int, default=60, help="epochs to reach (a resumed run counts the saved ones)")
-    parser.add_argument("--batch-size", type=int, default=64,
+    parser.add_argument("--epochs", type=int, default=6, help="epochs to reach (a resumed run counts the saved ones)")
+    parser.add_argument("--batch-size", type=int, default=512,
                         help="examples per step over all ranks, a multiple of the number of ranks")
-    parser.add_argument("--examples", type=int, default=512, help="dataset size, a multiple of --batch-size")
-    parser.add_argument("--sizes", type=int, nargs="+", default=[2, 32, 32, 1], help="layer widths of the MLP")
+    parser.add_argument("--examples", type=int, default=4096, help="dataset size, a multiple of --batch-size")
+    parser.add_argument("--sizes", type=int, nargs="+", default=[2, 256, 256, 1], help="layer widths of the MLP")
     parser.add_argument("--lr", type=float, default=0.2)
     parser.add_argument("--momentum", type=float, default=0.9)
     parser.add_argument("--seed", type=int, default=0, help="seeds the dataset, the model and the shuffles")

@@ -11,7 +11,7 @@ from gdlab.nn import make_mlp, spirals  # noqa: E402
 
 # a small run of the script: 256 examples, batches of 32, 6 epochs of 8 steps
 CONFIG = {"examples": 256, "batch_size": 32, "epochs": 6, "lr": 0.2, "momentum": 0.9}
-ARGS = ["--examples", "256", "--batch-size", "32", "--lr", "0.2", "--momentum", "0.9"]
+ARGS = ["--sizes", "2", "32", "32", "1", "--examples", "256", "--batch-size", "32", "--lr", "0.2", "--momentum", "0.9"]
 
 
 def gradient(model, X, y, reduction="mean"):
