@@ -46,9 +46,19 @@ def vectorised(w, b, X, y, mistake=None):
     r = (X @ w - y if mistake == "no bias" else X @ w + b - y) * (-1 if mistake == "sign" else 1)
     dw = 2 * (X @ r if mistake == "X @ r" else X.T @ r) / len(y)
     dw = {"no 2": dw / 2, "sum": dw * len(y), "per row": 2 * X * r[:, None],
-          "/ d": dw * len(y) / len(w)}.get(mistake, dw)
-    db = {"db no 2": r.mean(), "db sum": 2 * r.sum()}.get(mistake, 2 * r.mean())
+          "/ d": dw * len(y) / len(w), "column": dw[:, None]}.get(mistake, dw)
+    db = {"db no 2": r.mean(), "db sum": 2 * r.sum(), "db / d": 2 * r.sum() / len(w)}.get(mistake, 2 * r.mean())
     return dw, db
+
+
+def mse_grad_columns(w, b, X, y):
+    r = X @ w + b - y
+    return np.array([2 * np.mean(r * column) for column in X.T]), 2 * r.mean()
+
+
+def mse_grad_column_index(w, b, X, y):
+    r = X @ w + b - y
+    return np.array([2 * np.mean(r * X[:, j]) for j in range(X.shape[1])]), 2 * r.mean()
 
 
 def train(X, y, batch_size, lr, epochs, seed=0, mistake=None):
@@ -72,7 +82,7 @@ def train(X, y, batch_size, lr, epochs, seed=0, mistake=None):
             dw, db = 2 * X[rows].T @ r, 2 * r.sum()
             if mistake != "sum":
                 dw, db = dw / len(rows), db / len(rows)
-            step = lr / batch_size if mistake == "lr / B" else lr
+            step = {"lr / B": lr / batch_size, "uphill": -lr}.get(mistake, lr)
             w = w - step * dw
             if mistake == "stale":
                 db = 2 * np.mean(X[rows] @ w + b - y[rows])
@@ -82,6 +92,7 @@ def train(X, y, batch_size, lr, epochs, seed=0, mistake=None):
                 losses.append(np.mean((X @ w + b - y) ** 2))
         if mistake != "per update":
             losses.append(np.mean((X @ w + b - y) ** 2))
+    losses = {"rmse": np.sqrt(losses), "sse": n * np.array(losses)}.get(mistake, losses)
     return w, b, losses[1:] if mistake == "no start" else losses[:-1] if mistake == "no end" else losses
 
 
@@ -107,22 +118,35 @@ def train_with_minibatches(X, y, batch_size, lr, epochs, seed=0, mistake=None):
     return w, b, losses
 
 
-def noise_floor(X, y, f_star, lr, batch_size, mistake=None):
-    """Mean excess loss after every update of the second half of 20 epochs."""
-    epochs, rng = 20, np.random.default_rng(0)
+def noise_floor(X, y, f_star, lr, batch_size, mistake=None, seed=0, epochs=20):
+    """Mean excess loss after every update of the second half of the epochs; with a mistake, something else."""
+    rng, n = np.random.default_rng(seed), len(y)
     w, b = np.zeros(X.shape[1]), 0.0
-    excess = []
+    excess, thetas = [], []
     for epoch in range(epochs):
-        for X_batch, y_batch in minibatches(X, y, batch_size, rng):
+        if mistake == "independent draws":
+            draws = [rng.integers(0, n, batch_size) for _ in range(-(-n // batch_size))]
+            batches = [(X[rows], y[rows]) for rows in draws]
+        else:
+            batches = minibatches(X, y, batch_size, rng)
+        for X_batch, y_batch in batches:
+            before = mse_loss(w, b, X_batch, y_batch)
             dw, db = mse_grad(w, b, X_batch, y_batch)
             w, b = w - lr * dw, b - lr * db
             if mistake == "from the start" or epoch >= epochs // 2:
-                excess.append(mse_loss(w, b, X, y) - f_star)
+                excess.append({"running loss": before, "batch after its step": mse_loss(w, b, X_batch, y_batch)}
+                              .get(mistake, mse_loss(w, b, X, y)) - f_star)
+                thetas.append(np.append(w, b))
+    if mistake == "last sample":
+        return mse_loss(w, b, X, y) - f_star
+    if mistake == "averaged parameters":
+        theta = np.mean(thetas, axis=0)
+        return mse_loss(theta[:-1], theta[-1], X, y) - f_star
     return {"loss": np.mean(excess) + f_star, "reversed": -np.mean(excess)}.get(mistake, np.mean(excess))
 
 
 def noise_floor_per_epoch(X, y, f_star, lr, batch_size, train=train):
-    """The same with Task 4's train: one sample per epoch, noisier, but a measurement all the same."""
+    """The same with Task 4's train: one sample per epoch, ten in all, too few to average out the noise."""
     epochs = 20
     w, b, losses = train(X, y, batch_size, lr, epochs)
     return np.mean(losses[epochs // 2:]) - f_star
@@ -150,6 +174,7 @@ CH03 = [
     ("task2", stub(2), "TODO", "not implemented yet"),
     ("task2", lambda n, b: (n // b, n), "FAIL", "forgets the last, shorter batch"),
     ("task2", lambda n, b: (n / b, n), "FAIL", "a whole number"),
+    ("task2", lambda n, b: (n // b + 1, n), "FAIL", "counts a batch too many when batch_size divides n"),
     ("task2", lambda n, b: (-(-n // b), -(-n // b) * b), "FAIL", "the last batch holds only the rows that are left"),
     ("task2", lambda n, b: (-(-n // b), -(-n // b)), "FAIL", "not one per update"),
     ("task2", lambda n, b: (-(-n // b), b), "FAIL", "that is the cost of one update"),
@@ -159,6 +184,10 @@ CH03 = [
     ("task3", stub(3), "TODO", "not implemented yet"),
     ("task3", mse_grad_loop, "FAIL", "takes the rows of X one at a time"),
     ("task3", mse_grad_rows, "FAIL", "takes the rows of X one at a time"),
+    ("task3", mse_grad_columns, "FAIL", "takes the columns of X one at a time"),
+    ("task3", mse_grad_column_index, "FAIL", "takes the columns of X one at a time"),
+    ("task3", lambda *a: vectorised(*a, "column"), "FAIL", "not a column (d, 1)"),
+    ("task3", lambda *a: vectorised(*a, "db / d"), "FAIL", "your db for n = 7 rows, d = 3 features: divide by n"),
     ("task3", lambda *a: vectorised(*a, "no 2"), "FAIL", "your dw for n = 7 rows, d = 3 features: the 2 from"),
     ("task3", lambda *a: vectorised(*a, "sum"), "FAIL", "divide by n"),
     ("task3", lambda *a: vectorised(*a, "sign"), "FAIL", "points the wrong way"),
@@ -172,6 +201,9 @@ CH03 = [
     ("task4", train, "PASS", "3 epochs of 7 updates each"),
     ("task4", stub(4), "TODO", "not implemented yet"),
     ("task4", lambda *a: train(*a, mistake="sum"), "FAIL", "not the sum"),
+    ("task4", lambda *a: train(*a, mistake="uphill"), "FAIL", "you moved uphill"),
+    ("task4", lambda *a: train(*a, mistake="rmse"), "FAIL", "the roots of the losses (RMSE)"),
+    ("task4", lambda *a: train(*a, mistake="sse"), "FAIL", "sums of squared errors"),
     ("task4", lambda *a: train(*a, mistake="lr / B"), "FAIL", "do not divide lr by the batch size"),
     ("task4", lambda *a: train(*a, mistake="short"), "FAIL", "one epoch short"),
     ("task4", lambda *a: train(*a, mistake="long"), "FAIL", "one epoch too many"),
@@ -195,16 +227,24 @@ CH03 = [
     ("task4", lambda *a: train_with_minibatches(*a, mistake="mean of batches"), "FAIL",
      "the mean of the batch losses"),
     ("task4", lambda *a: train(*a)[:2], "FAIL", "should return the 3 values (w, b, losses)"),
-    ("task5", noise_floor, "PASS", "predicts 2.95e-02, 1.47e-02, 7.37e-03 (slope 1) and a drop of 4.03 times"),
-    ("task5", noise_floor_per_epoch, "PASS", "log-log slope 1.30"),
+    ("task5", noise_floor, "PASS", "independently the floors are exactly 3.47e-02, 1.59e-02, 7.66e-03, 2.99e-03"),
+    ("task5", lambda *a: noise_floor(*a, mistake="independent draws"), "PASS", "log-log slope 1.01"),
+    ("task5", lambda *a: noise_floor(*a, epochs=10), "PASS", "log-log slope 1.44"),
     ("task5", stub(5), "TODO", "not implemented yet"),
     ("task5", lambda *a: noise_floor_per_epoch(*a, train=stub(4)), "TODO", "this task uses Task 4"),
+    ("task5", noise_floor_per_epoch, "FAIL", "one sample of a noisy quantity, or a few"),
+    ("task5", lambda *a: noise_floor(*a, mistake="last sample"), "FAIL", "one sample of a noisy quantity, or a few"),
+    ("task5", lambda *a: noise_floor(*a, mistake="running loss"), "FAIL", "a running loss"),
+    ("task5", lambda *a: noise_floor(*a, mistake="batch after its step"), "FAIL", "the loss of a few rows can be"),
+    ("task5", lambda *a: noise_floor(*a, mistake="averaged parameters"), "FAIL", "did you average the parameters"),
     ("task5", lambda *a: noise_floor(*a, mistake="loss"), "FAIL", "that is the loss"),
     ("task5", lambda *a: noise_floor(*a, mistake="from the start"), "FAIL", "includes the descent from w = 0"),
-    ("task5", lambda *a: noise_floor(*a, mistake="reversed"), "FAIL", "never negative"),
+    ("task5", lambda *a: noise_floor(*a, mistake="reversed"), "FAIL", "and so can f* - L"),
     ("task5", lambda X, y, f_star, lr, batch_size: 0.01, "FAIL", "a log-log slope of 0.00"),
     ("task5", lambda X, y, f_star, lr, batch_size: noise_floor(X, y, f_star, lr, 1), "FAIL",
      "averaging 4 gradients"),
+    ("task5", lambda X, y, f_star, lr, batch_size: 0.5 * noise_floor(X, y, f_star, lr, batch_size), "FAIL",
+     "below the floor of SGD even with shuffled epochs"),
 ]
 
 
@@ -216,6 +256,16 @@ def test_ch03(task, answer, status, hint, capsys):
 def test_the_noise_floor_is_reported_with_its_measured_numbers(capsys):
     result = check.ch03.task5(noise_floor)
     capsys.readouterr()
-    assert "your floors 3.06e-02, 1.24e-02, 4.65e-03 at lr = 0.02, 0.01, 0.005 (B = 1)" in result.message
-    assert "log-log slope 1.36" in result.message
+    assert "your floors 3.06e-02, 1.24e-02, 4.65e-03, 1.03e-03 at lr = 0.02, 0.01, 0.005, 0.002" in result.message
+    assert "log-log slope 1.47" in result.message
     assert "B = 4 lowered the floor 6.4 times" in result.message
+    assert "B = 4 lowers them 4.46 times" in result.message
+
+
+def test_the_exact_floor_matches_independent_draws():
+    """The check's exact floor of independent draws is the plateau such a run measures (to the noise of 8 seeds)."""
+    from gdlab.check.chapter03 import _floor_problem
+
+    X, y, f_star, references = _floor_problem()
+    measured = [noise_floor(X, y, f_star, 0.01, 1, mistake="independent draws", seed=seed) for seed in range(8)]
+    assert np.mean(measured) == pytest.approx(references[1, 0.01][1], rel=0.05)

@@ -74,6 +74,30 @@ def appends_the_same_array(grad, x0, lr, momentum, dampening, steps):
     return np.array(xs)
 
 
+def damped_step(grad, x0, lr, momentum, dampening, steps):
+    """(1 - dampening) on the whole step instead of on the new gradients: the same iterates as a damped first buffer."""
+    x, b = np.array(x0, dtype=float), None
+    xs = [x]
+    for _ in range(steps):
+        g = grad(x)
+        b = g if b is None else momentum * b + g
+        x = x - lr * (1 - dampening) * b
+        xs.append(x)
+    return np.array(xs)
+
+
+def aliased_first_row(grad, x0, lr, momentum, dampening, steps):
+    """xs = [x], then x changed in place and copies appended: row 0 follows x to the end."""
+    x = np.array(x0, dtype=float)
+    xs, b = [x], None
+    for _ in range(steps):
+        g = grad(x)
+        b = g if b is None else momentum * b + (1 - dampening) * g
+        x -= lr * b
+        xs.append(x.copy())
+    return np.array(xs)
+
+
 def nesterov(grad, x0, lr, momentum, steps, **mistake):
     return momentum_run(grad, x0, lr, momentum, 0.0, steps, nesterov=mistake.pop("form", "new"), **mistake)
 
@@ -96,9 +120,14 @@ def raise_value_error(*_):
 # Task 3: the best constants
 
 
-def constants(A, lr_rule="polyak", momentum_rule="polyak", diagonal=False, eigvals_order=False):
+def constants(A, lr_rule="polyak", momentum_rule="polyak", diagonal=False, eigvals_order=False, L_rule=None,
+              mu_rule=None):
     values = np.diag(A) if diagonal else np.linalg.eigvalsh(A)
     mu, L = values.min(), values.max()
+    if L_rule == "trace":
+        L = np.trace(A)
+    if mu_rule == "second":
+        mu = np.sort(values)[1]
     if eigvals_order:  # the habit of taking np.linalg.eigvals(A)[0] and [-1] as mu and L
         mu, L = np.linalg.eigvals(A)[[0, -1]].real
     kappa = L / mu
@@ -130,7 +159,9 @@ def loss_gaps(trace):
 
 
 def rate_from(trace, x_star, quantity="errors", **kwargs):
-    values = {"errors": errors(trace, x_star), "losses": trace.losses, "gaps": loss_gaps(trace),
+    values = {"errors": errors(trace, x_star), "squared": errors(trace, x_star) ** 2, "losses": trace.losses,
+              "gaps": loss_gaps(trace), "max abs": np.abs(trace.xs - x_star).max(axis=1),
+              "mean abs": np.abs(trace.xs - x_star).mean(axis=1),
               "grad_norms": trace.grad_norms, "from 0": np.linalg.norm(trace.xs, axis=1),
               "no axis": np.linalg.norm(trace.xs - x_star), "axis 0": np.linalg.norm(trace.xs - x_star, axis=0),
               "per coordinate": np.abs(trace.xs - x_star)}[quantity]
@@ -140,6 +171,16 @@ def rate_from(trace, x_star, quantity="errors", **kwargs):
 def arithmetic_mean_rate(trace, x_star):
     e, h = errors(trace, x_star), trace.steps // 2
     return np.mean(e[h + 1:] / e[h:-1])
+
+
+def fitted_rate(trace, x_star):
+    e, n = errors(trace, x_star), trace.steps
+    return np.exp(np.polyfit(np.arange(n // 2, n + 1), np.log(e[n // 2:]), 1)[0])
+
+
+def median_rate(trace, x_star):
+    e, h = errors(trace, x_star), trace.steps // 2
+    return np.median(e[h + 1:] / e[h:-1])
 
 
 def first_half_rate(trace, x_star):
@@ -152,14 +193,14 @@ def first_half_rate(trace, x_star):
 
 
 @functools.lru_cache(maxsize=None)
-def rosenbrock_run(momentum, nesterov):
-    trace = minimize(rosenbrock, rosenbrock.grad, [-1.2, 1.0], optim.SGD(lr=1e-3, momentum=momentum, nesterov=nesterov),
-                     steps=20_000, tol=1e-6)
+def rosenbrock_run(momentum, nesterov, start=(-1.2, 1.0), tol=1e-6):
+    trace = minimize(rosenbrock, rosenbrock.grad, list(start), optim.SGD(lr=1e-3, momentum=momentum, nesterov=nesterov),
+                     steps=20_000, tol=tol)
     return trace.status, trace.steps
 
 
-def fastest(momenta, nesterov, count_diverged=False, offset=0, ignore_flag=False, largest=False):
-    runs = [(rosenbrock_run(m, False if ignore_flag else nesterov), m) for m in momenta]
+def fastest(momenta, nesterov, count_diverged=False, offset=0, ignore_flag=False, largest=False, **setting):
+    runs = [(rosenbrock_run(m, False if ignore_flag else nesterov, **setting), m) for m in momenta]
     candidates = [(m if largest else -steps, m, steps) for (status, steps), m in runs
                   if count_diverged or status == "converged"]
     _, m, steps = max(candidates)
@@ -182,6 +223,8 @@ CH04 = [
     ("task1", lambda *a: momentum_run(*a, extra=1), "FAIL", "one update too many"),
     ("task1", lambda *a: momentum_run(*a)[-1], "FAIL", "only the last point"),
     ("task1", appends_the_same_array, "FAIL", "every row is the same point"),
+    ("task1", aliased_first_row, "FAIL", "the first row is not x0 but the last point"),
+    ("task1", damped_step, "FAIL", "multiplying the whole step by (1 - dampening), damps the first gradient too"),
     ("task1", moves_x0_in_place, "FAIL", "changed the caller's x0 in place"),
     ("task1", lambda *a: momentum_run(*a)[:, None], "FAIL", "has shape (13, 1, 2), expected (13, 2)"),
     ("task2", nesterov, "PASS", "look-ahead points"),
@@ -192,6 +235,7 @@ CH04 = [
     ("task2", lambda *a: nesterov(*a, sign=1.0), "FAIL", "you moved uphill"),
     ("task2", lambda *a: nesterov(*a)[1:], "FAIL", "x0 is missing"),
     ("task2", lambda *a: nesterov(*a, extra=1), "FAIL", "one update too many"),
+    ("task2", lambda *a: nesterov(*a, weight=1 - a[3]), "FAIL", "that buffer is an exponential moving average"),
     ("task3", constants, "PASS", "lr = 0.0331, momentum = 0.6694; a run with them contracts by 0.8193"),
     ("task3", stub(3), "TODO", "not implemented yet"),
     ("task3", lambda A: constants(A)[0], "FAIL", "return a pair (lr, momentum), got float64"),
@@ -200,13 +244,20 @@ CH04 = [
     ("task3", lambda A: constants(A, lr_rule="no roots"), "FAIL", "use the square roots of the eigenvalues"),
     ("task3", lambda A: constants(A, lr_rule="1/L"), "FAIL", "that is 1/L"),
     ("task3", lambda A: constants(A, diagonal=True), "FAIL", "not its diagonal entries"),
+    ("task3", lambda A: constants(A, L_rule="trace"), "FAIL", "not its trace"),
+    ("task3", lambda A: constants(A, mu_rule="second"), "FAIL", "mu is the smallest eigenvalue of A"),
     ("task3", lambda A: constants(A, momentum_rule="rate"), "FAIL", "the momentum is its square"),
     ("task3", lambda A: constants(A, momentum_rule="kappa"), "FAIL", "use √κ, not κ"),
     ("task3", lambda A: constants(A, momentum_rule="gd rate"), "FAIL", "that is gradient descent's rate"),
     ("task3", lambda A: constants(A)[::-1], "FAIL", "your lr for A with eigenvalues 0.25, 1, 4 is 0.36, expected 0.64"),
     ("task4", rate_from, "PASS", "0.96078 (theory 0.96078)"),
     ("task4", stub(4), "TODO", "not implemented yet"),
-    ("task4", lambda t, x: rate_from(t, x, "gaps"), "FAIL", "measured on the losses f(x) - f*"),
+    ("task4", lambda t, x: rate_from(t, x, "squared"), "FAIL", "squared errors |x_k - x*|²"),
+    ("task4", lambda t, x: rate_from(t, x, "gaps"), "FAIL", "the losses f(x) - f*"),
+    ("task4", lambda t, x: rate_from(t, x, "max abs"), "FAIL", "not the largest coordinate"),
+    ("task4", lambda t, x: rate_from(t, x, "mean abs"), "FAIL", "not the mean of the absolute values"),
+    ("task4", fitted_rate, "FAIL", "straight-line fit of log e_k"),
+    ("task4", median_rate, "FAIL", "the median of the ratios"),
     ("task4", lambda t, x: np.sqrt(rate_from(t, x, "gaps")), "FAIL", "the square root of the loss ratio"),
     ("task4", lambda t, x: rate_from(t, x, "losses"), "FAIL", "the losses f(x) themselves"),
     ("task4", lambda t, x: rate_from(t, x, "from 0"), "FAIL", "the distance to 0"),
@@ -228,6 +279,8 @@ CH04 = [
     ("task5", lambda m, n: fastest(m, n, offset=1), "FAIL", "count updates (trace.steps), not points"),
     ("task5", lambda m, n: fastest(m, n, offset=-1), "FAIL", "count updates (trace.steps), not points"),
     ("task5", lambda m, n: fastest(m, n, ignore_flag=True), "FAIL", "that is heavy ball's answer"),
+    ("task5", lambda m, n: fastest(m, n, start=(-1.5, 2.0)), "FAIL", "the count from chapter 04's start (-1.5, 2)"),
+    ("task5", lambda m, n: fastest(m, n, tol=1e-8), "FAIL", "minimize's default tol = 1e-8"),
     ("task5", lambda m, n: (list(m).index(fastest(m, n)[0]), fastest(m, n)[1]), "FAIL", "is not one of momenta"),
     ("task5", lambda m, n: fastest(m, n)[0], "FAIL", "return a pair (momentum, steps)"),
     ("task5", lambda m, n: None, "FAIL", "return a pair (momentum, steps), got NoneType"),

@@ -1,4 +1,5 @@
 """Checks for exercises/03_batch_stochastic_minibatch.ipynb."""
+import functools
 import numbers
 
 import numpy as np
@@ -48,21 +49,31 @@ class _RowLoop(Exception):
     """Raised when the learner's code takes the rows of X one at a time."""
 
 
+class _ColumnLoop(Exception):
+    """Raised when the learner's code takes the columns of X one at a time."""
+
+
 class _NoRowLoops(np.ndarray):
-    """X that refuses to be looped over row by row (for x in X, X[i]), so that a Python loop shows."""
+    """X that refuses to be looped over in Python (for x in X, X[i], for column in X.T, X[:, j]), so that a
+    loop shows."""
 
     def __iter__(self):
+        if self.ndim == 2 and self.strides[0] < self.strides[1]:  # X.T: its "rows" are the columns of X
+            raise _ColumnLoop("a Python loop over the columns of X")
         raise _RowLoop("a Python loop over the rows of X")
 
     def __getitem__(self, key):
         first = key[0] if isinstance(key, tuple) and key else key
         if isinstance(first, numbers.Integral):
             raise _RowLoop("a Python loop over the rows of X")
+        if isinstance(key, tuple) and any(isinstance(k, numbers.Integral) for k in key[1:]):
+            raise _ColumnLoop("a Python loop over the columns of X")
         return super().__getitem__(key)
 
 
 # The known mistakes of a training loop, each planted in the reference _train below.
 _LOOP_MISTAKES = {
+    "uphill": "you moved uphill: the step is w - lr * dw, b - lr * db, against the gradient",
     "summed": "the batch gradient is the mean over its rows, not the sum (a sum makes every step batch_size "
               "times larger); mse_grad already returns the mean",
     "lr / B": "do not divide lr by the batch size: mse_grad returns the mean over the batch already",
@@ -107,7 +118,7 @@ def _train(X, y, batch_size, lr, epochs, seed, mistake=None, logged="whole set")
         for X_batch, y_batch in minibatches(X, y, batch_size, rng, shuffle=mistake != "in order"):
             if mistake == "drop last" and len(y_batch) < batch_size:
                 continue
-            step = {"summed": lr * len(y_batch), "lr / B": lr / batch_size}.get(mistake, lr)
+            step = {"summed": lr * len(y_batch), "lr / B": lr / batch_size, "uphill": -lr}.get(mistake, lr)
             dw, db = mse_grad(w, b, *((X, y) if mistake == "full gradient" else (X_batch, y_batch)))
             batch_losses.append(mse_loss(w, b, X_batch, y_batch))
             w = w - step * dw
@@ -127,6 +138,60 @@ def _least_squares(X, y):
     return objective.minima[0], objective(objective.minima[0])
 
 
+# Task 5's (batch_size, lr) settings: four steps with B = 1 for the slope, one with B = 4 for the batch size.
+_FLOOR_RUNS = ((1, 0.02), (1, 0.01), (1, 0.005), (1, 0.002), (4, 0.02))
+
+
+def _exact_floor(Z, y, theta, lr, batch_size):
+    """The floor of SGD whose batches are drawn independently (rows with replacement), exactly (chapter 03,
+    section 6): the stationary spread Sigma of e = theta - theta* solves Sigma = E[T Sigma T] + lr^2 E[g gᵀ], with
+    T = I - lr (the batch's curvature) and g the batch's gradient at theta*; the floor is trace(H Sigma) / 2."""
+    n, p = Z.shape
+    per_row = 2 * (Z @ theta - y)[:, None] * Z  # each row's gradient at theta*
+    curvatures = 2 * Z[:, :, None] * Z[:, None, :]  # each row's Hessian, A_i = 2 z_i z_iᵀ
+    H = curvatures.mean(axis=0)
+    eye = np.eye(p)
+    kron_AA = np.einsum("nij,nkl->ikjl", curvatures, curvatures).reshape(p * p, p * p) / n  # E[A_i ⊗ A_i]
+    kron_batch = np.kron(H, H) + (kron_AA - np.kron(H, H)) / batch_size  # E[Ā ⊗ Ā] for B independent rows
+    step = np.kron(eye, eye) - lr * (np.kron(H, eye) + np.kron(eye, H)) + lr**2 * kron_batch  # E[T ⊗ T]
+    noise = lr**2 * per_row.T @ per_row / n / batch_size
+    spread = np.linalg.solve(np.eye(p * p) - step, noise.ravel()).reshape(p, p)
+    return np.trace(H @ spread) / 2
+
+
+def _shuffled_floor(Z, y, theta, lr, batch_size, seeds=8, epochs=20):
+    """The check's own measurement with shuffled epochs: the mean excess loss after every update of the second
+    half of `epochs` epochs, over `seeds` runs made side by side."""
+    n = len(y)
+    H = 2 * Z.T @ Z / n
+    rngs = [np.random.default_rng(1000 + seed) for seed in range(seeds)]
+    thetas, excess = np.zeros((seeds, Z.shape[1])), []
+    for epoch in range(epochs):
+        orders = np.array([rng.permutation(n) for rng in rngs])
+        for start in range(0, n, batch_size):
+            z, target = Z[orders[:, start:start + batch_size]], y[orders[:, start:start + batch_size]]
+            residual = np.einsum("sbi,si->sb", z, thetas) - target
+            thetas = thetas - lr * 2 * np.einsum("sb,sbi->si", residual, z) / z.shape[1]
+            if epoch >= epochs // 2:
+                error = thetas - theta
+                excess.append(np.einsum("si,ij,sj->s", error, H, error) / 2)
+    return float(np.mean(excess))
+
+
+@functools.lru_cache(maxsize=1)
+def _floor_problem():
+    """Task 5's data (400 rows, 5 features), f*, and for each of _FLOOR_RUNS the floors a measurement is compared
+    with: (the small-step formula, the exact floor of independent draws, the check's shuffled-epoch measurement)."""
+    data = linear_regression(n=400, n_features=5, noise=0.5, seed=0)
+    X, y = data.X, data.y
+    theta, f_star = _least_squares(X, y)
+    Z = np.column_stack([X, np.ones(len(y))])
+    floors = {(batch_size, lr): (_floor_formula(X, y, lr, batch_size), _exact_floor(Z, y, theta, lr, batch_size),
+                                 _shuffled_floor(Z, y, theta, lr, batch_size))
+              for batch_size, lr in _FLOOR_RUNS}
+    return X, y, f_star, floors
+
+
 def _floor_formula(X, y, lr, batch_size):
     """The small-step balance of SGD: excess loss ~ lr * E|grad l_i(theta*)|^2 / (4 B), for B rows drawn
     without replacement (factor (n - B) / (n - 1))."""
@@ -135,6 +200,29 @@ def _floor_formula(X, y, lr, batch_size):
     per_row = 2 * (Z @ theta - y)[:, None] * Z
     n = len(y)
     return lr * np.mean(np.sum(per_row**2, axis=1)) / (4 * batch_size) * (n - batch_size) / (n - 1)
+
+
+def _measured_floor(noise_floor, X, y, f_star, lr, batch_size, where, formula, shuffled):
+    """The learner's floor, or a FAIL naming what was measured instead of the excess loss of the iterates."""
+    floor = number(call(noise_floor, X.copy(), y.copy(), f_star, lr, batch_size), f"your floor {where}")
+    where = f"{where} you measured {floor:.3g}"
+    if not np.isfinite(floor):
+        fail(f"{where}: it should be a finite number; did the run diverge?")
+    if floor < 0:
+        fail(f"{where}, below 0: the excess loss of the whole training set, L - f*, is never negative (f* is "
+             "its lowest MSE), but the loss of a few rows can be, and so can f* - L. Measure "
+             "mse_loss(w, b, X, y) - f_star on the whole training set, not the loss of a batch.")
+    if 0 <= floor - f_star <= 10 * formula:
+        fail(f"{where}, about f* = {f_star:.3f} itself: that is the loss; the floor is the excess loss L - f*.")
+    if floor > 10 * formula:
+        fail(f"{where}, far above the floor: your average includes the descent from w = 0. Average only "
+             "once SGD has settled (for example over the second half of 20 epochs).")
+    if floor < shuffled / 10:
+        fail(f"{where}, far below the floor (the check measures about {shuffled:.2e} there): did you average "
+             "the parameters and measure the loss of their mean? That removes the floor (iterate averaging, "
+             "chapter 03 section 6); the floor is the mean of the excess losses of the iterates themselves, over the "
+             "settled part of the run (a single sample can also dip this low).")
+    return floor
 
 
 class ch03(Chapter):
@@ -187,6 +275,9 @@ class ch03(Chapter):
                       "n // batch_size forgets the last, shorter batch; it is an update too: round up, "
                       "-(-n // batch_size) or math.ceil(n / batch_size)": [n // batch_size, n],
                       "a number of updates is a whole number: round n / batch_size up": [n / batch_size, n],
+                      "n // batch_size + 1 counts a batch too many when batch_size divides n (10 rows in batches "
+                      "of 5 make 2 batches): round up, -(-n // batch_size) or math.ceil(n / batch_size)":
+                          [n // batch_size + 1, n],
                       "the last batch holds only the rows that are left: an epoch touches each example once, "
                       "n in all": [updates, updates * batch_size],
                       "each update costs batch_size per-example gradients, so an epoch costs n of them, "
@@ -209,6 +300,10 @@ class ch03(Chapter):
                 if "_RowLoop" in str(failure):
                     fail("your function takes the rows of X one at a time (a Python loop, or X[i]); "
                          "compute all residuals at once, r = X @ w + b - y, then dw = 2 * X.T @ r / n.")
+                if "_ColumnLoop" in str(failure):
+                    fail("your function takes the columns of X one at a time (for column in X.T, or X[:, j]); "
+                         "that loop is short, d steps, but the task asks for whole-array operations: "
+                         "dw = 2 * X.T @ r / n is one matrix product for all the features at once.")
                 if "matmul" in str(failure):
                     fail(f"a matrix product raised a shape error for n = {n} rows, d = {d} features. X has shape "
                          "(n, d) and the residuals r shape (n,): X @ w gives the predictions, and the gradient needs "
@@ -223,11 +318,14 @@ class ch03(Chapter):
                 "the bias is missing from the residual: r = X @ w + b - y": 2 * X.T @ (X @ w - y) / n,
                 "you have one gradient per row, shape (n, d); average them over the rows (axis=0)": 2 * X * r[:, None],
                 "divide by n, the number of rows, not by d, the number of features": 2 * X.T @ r / d,
+                "dw should be flat, shape (d,), one entry per feature, not a column (d, 1): 2 * X.T @ r / n with "
+                "r of shape (n,) gives it": (2 * X.T @ r / n)[:, None],
             })
             close(number(db, f"your db {where}"), 2 * r.mean(), f"your db {where}", {
                 "the 2 from the square is missing: db = 2 mean(r)": r.mean(),
                 "divide by n: db is the mean of 2 r over the rows, not the sum": 2 * r.sum(),
                 "the bias is missing from the residual: r = X @ w + b - y": 2 * (X @ w - y).mean(),
+                "divide by n, the number of rows, not by d, the number of features": 2 * r.sum() / d,
             })
         return "equals the loop on 3 datasets (n = 1 included), with no Python loop over the rows."
 
@@ -266,47 +364,67 @@ class ch03(Chapter):
             "epochs + 1 numbers": losses[:-1],
             **{hint: _train(X, y, batch_size, lr, epochs, seed, logged=logged)[1]
                for logged, hint in _BATCH_LOSSES.items()},
+            "those are the roots of the losses (RMSE); record the mean squared error itself, mse_loss(w, b, X, y)":
+                np.sqrt(losses),
+            "those are sums of squared errors, n times the mean; record the mean squared error, mse_loss(w, b, X, y)":
+                len(y) * losses,
         })
         return (f"{epochs} epochs of {-(-len(y) // batch_size)} updates each; the loss went from {losses[0]:.3f} "
                 f"to {losses[-1]:.3f}.")
 
     def task5(noise_floor):
         "the SGD noise floor, measured"
-        data = linear_regression(n=400, n_features=5, noise=0.5, seed=0)
-        X, y = data.X, data.y
-        _, f_star = _least_squares(X, y)
-        runs = [(1, 0.02), (1, 0.01), (1, 0.005), (4, 0.02)]
-        floors = []
-        for batch_size, lr in runs:
-            floor = number(call(noise_floor, X.copy(), y.copy(), f_star, lr, batch_size),
-                           f"your floor for lr = {lr}, batch_size = {batch_size}")
-            formula = _floor_formula(X, y, lr, batch_size)
-            where = f"at lr = {lr}, batch_size = {batch_size} you measured {floor:.3g}"
-            if not np.isfinite(floor):
-                fail(f"{where}: it should be a finite number; did the run diverge?")
-            if floor <= 0:
-                fail(f"{where}: the excess loss L - f* is never negative, f* being the lowest loss; "
-                     "subtract f* from the loss, not the other way round.")
-            if 0 <= floor - f_star <= 10 * formula:
-                fail(f"{where}, about f* = {f_star:.3f} itself: that is the loss; the floor is the excess loss L - f*.")
-            if floor > 10 * formula:
-                fail(f"{where}, far above the floor: your average includes the descent from w = 0. Average only "
-                     "once SGD has settled (for example over the second half of 20 epochs).")
-            floors.append(floor)
-        slope = np.polyfit(np.log([lr for _, lr in runs[:3]]), np.log(floors[:3]), 1)[0]
+        X, y, f_star, references = _floor_problem()
+        floors, again = {}, {}
+        for k, run in enumerate(_FLOOR_RUNS):
+            batch_size, lr = run
+            formula, _, shuffled = references[run]
+            where = f"at lr = {lr}, batch_size = {batch_size}"
+            floors[run] = _measured_floor(noise_floor, X, y, f_star, lr, batch_size, where, formula, shuffled)
+            if batch_size == 1:  # once more, with the same rows in another order: a different draw of the noise
+                reordered = np.random.default_rng(k + 1).permutation(len(y))
+                again[run] = _measured_floor(noise_floor, X[reordered], y[reordered], f_star, lr, batch_size,
+                                             f"{where}, with the rows in another order,", formula, shuffled)
+        for (batch_size, lr), floor in again.items():
+            # An average over the settled part of a run moves by a few % at lr = 0.02, more at smaller steps,
+            # whose noise changes more slowly (over about 1/lr updates); one sample moves by a factor of 2 or more.
+            allowed = 0.25 * np.sqrt(0.02 / lr)
+            if abs(np.log(floor / floors[batch_size, lr])) > allowed:
+                fail(f"at lr = {lr} your floor went from {floors[batch_size, lr]:.3g} to {floor:.3g} when the "
+                     "check gave you the same rows in another order (an average of the settled run moves by less "
+                     f"than a factor {np.exp(allowed):.2f} there): your number is one sample of a noisy quantity, "
+                     "or a few. Average the excess loss after every update of the settled part of the run "
+                     "(thousands of samples), not once per epoch or only at the end.")
+        steps = [run for run in _FLOOR_RUNS if run[0] == 1]
+        lrs, measured = [lr for _, lr in steps], [floors[run] for run in steps]
+        slope = np.polyfit(np.log(lrs), np.log(measured), 1)[0]
         if not 0.7 <= slope <= 2.0:
-            fail(f"your floors at lr = 0.02, 0.01, 0.005 are {show(floors[:3])}: a log-log slope of {slope:.2f}, "
-                 "where the floor should shrink roughly in proportion to lr (slope about 1). Measure each "
-                 "once SGD has settled, over enough epochs to average out the noise.")
-        ratio = floors[0] / floors[3]
+            fail(f"your floors at lr = {', '.join(map(str, lrs))} are {show(measured)}: a log-log slope of "
+                 f"{slope:.2f}, where the floor should shrink roughly in proportion to lr (slope about 1). "
+                 "Measure each once SGD has settled, over enough epochs to average out the noise.")
+        ratio = floors[1, 0.02] / floors[4, 0.02]
         if not 2.5 <= ratio <= 16:
             fail(f"at lr = 0.02, batch_size = 4 changed your floor by a factor {ratio:.2f} compared with "
-                 "batch_size = 1; averaging 4 gradients divides their noise variance by about 4, and the floor "
-                 "with it.")
-        predicted = [_floor_formula(X, y, lr, batch_size) for batch_size, lr in runs]
-        return (f"your floors {', '.join(f'{v:.2e}' for v in floors[:3])} at lr = 0.02, 0.01, 0.005 (B = 1), "
-                f"log-log slope {slope:.2f}; B = 4 lowered the floor {ratio:.1f} times. For batches drawn "
-                f"independently, the small-step balance lr·E|∇ℓᵢ(θ*)|²/(4B)·(n-B)/(n-1) predicts "
-                f"{', '.join(f'{v:.2e}' for v in predicted[:3])} (slope 1) and a drop of "
-                f"{predicted[0] / predicted[3]:.2f} times; shuffled epochs cancel part of the noise at small steps "
-                "(chapter 03, section 6), so their floors sit lower there, the slope is steeper and the drop larger.")
+                 "batch_size = 1; averaging 4 gradients (their mean, not their sum) divides their noise variance "
+                 "by about 4, and the floor with it.")
+        for (batch_size, lr), floor in [*((run, floors[run]) for run in steps), *again.items()]:
+            _, exact, shuffled = references[batch_size, lr]
+            where = f"at lr = {lr}, batch_size = {batch_size} you measured {floor:.3g}"
+            if floor > 1.4 * exact:
+                fail(f"{where}, above the floor of SGD even with independent draws ({exact:.2e}, exactly). Did you "
+                     "average the losses of the batches (a running loss)? Each is measured on rows the steps have "
+                     "not fitted yet, so they run high. Measure mse_loss(w, b, X, y) - f_star on the whole "
+                     "training set after each update (and average thousands of them: a single sample can also land "
+                     "this high).")
+            if floor < 0.6 * shuffled:
+                fail(f"{where}, below the floor of SGD even with shuffled epochs (the check measures about "
+                     f"{shuffled:.2e} there, over 8 seeds). One sample of the excess loss, or a few, can land "
+                     "that low: average the excess loss after every update of the settled part of the run.")
+        exact = [references[run][1] for run in steps]
+        exact_slope = np.polyfit(np.log(lrs), np.log(exact), 1)[0]
+        return (f"your floors {', '.join(f'{v:.2e}' for v in measured)} at lr = {', '.join(map(str, lrs))} (B = 1), "
+                f"log-log slope {slope:.2f}; B = 4 lowered the floor {ratio:.1f} times. With batches drawn "
+                f"independently the floors are exactly {', '.join(f'{v:.2e}' for v in exact)} (slope "
+                f"{exact_slope:.2f}) and B = 4 lowers them {exact[0] / references[4, 0.02][1]:.2f} times; shuffled "
+                "epochs cancel part of the noise, the more so the smaller the step (chapter 03, section 6), so "
+                "their floors sit lower, the slope is steeper and the drop larger.")

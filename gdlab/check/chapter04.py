@@ -14,6 +14,9 @@ _ROSENBROCK_START, _ROSENBROCK_LR, _ROSENBROCK_TOL, _ROSENBROCK_STEPS = (-1.2, 1
 _MOMENTA = (0.8, 0.9, 0.95, 0.97, 0.98, 0.99, 0.995)
 _UNSORTED = ("np.linalg.eigvals does not sort the eigenvalues, so its first and last are not mu and L: take their "
              "min() and max(), or use np.linalg.eigvalsh (sorted, for symmetric matrices)")
+_TRACE = "L is the largest eigenvalue of A, not its trace (the sum of all the eigenvalues)"
+_SECOND = ("mu is the smallest eigenvalue of A; with more than two, take the first of np.linalg.eigvalsh(A), or "
+           "min()")
 
 
 def _rotated(eigenvalues, angle=0.5):
@@ -65,6 +68,9 @@ def _iterates_mistakes(right, lr, steps, run):
         "you returned only the last point; return every iterate, stacked: np.array(xs)": right[-1],
         "every row is the same point: x changed in place after you stored it; store x.copy() "
         "or write x = x - lr * ...": np.tile(right[-1], (steps + 1, 1)),
+        "the first row is not x0 but the last point: you stored x itself first (xs = [x]), then changed it in "
+        "place (x -= ...); store a copy, xs = [x.copy()], or write x = x - lr * ...":
+            np.vstack([right[-1], right[1:]]),
     }
 
 
@@ -76,11 +82,20 @@ def _quadratic_trace(eigenvalues, lr, momentum, steps, x_star=(0.0, 0.0)):
 
 
 @functools.lru_cache(maxsize=None)
-def _rosenbrock_runs(nesterov):
-    """{momentum: (status, steps)} of SGD on Rosenbrock in Task 5's setting."""
+def _rosenbrock_runs(nesterov, start=_ROSENBROCK_START, tol=_ROSENBROCK_TOL):
+    """{momentum: (status, steps)} of SGD on Rosenbrock in Task 5's setting (or from another start, to another tol)."""
     return {m: (t.status, t.steps) for m in _MOMENTA for t in [minimize(
-        rosenbrock, rosenbrock.grad, _ROSENBROCK_START, optim.SGD(lr=_ROSENBROCK_LR, momentum=m, nesterov=nesterov),
-        steps=_ROSENBROCK_STEPS, tol=_ROSENBROCK_TOL)]}
+        rosenbrock, rosenbrock.grad, start, optim.SGD(lr=_ROSENBROCK_LR, momentum=m, nesterov=nesterov),
+        steps=_ROSENBROCK_STEPS, tol=tol)]}
+
+
+# Task 5 run in another setting than the one asked: {what to say: keyword arguments of _rosenbrock_runs}
+_OTHER_SETTINGS = {
+    "that is the count from chapter 04's start (-1.5, 2); this task starts at the classic (-1.2, 1)":
+        {"start": (-1.5, 2.0)},
+    "that is the count with minimize's default tol = 1e-8; this task stops at |grad| <= 1e-6, tol=1e-6":
+        {"tol": 1e-8},
+}
 
 
 def _fastest(runs):
@@ -121,8 +136,10 @@ class ch04(Chapter):
             close(got, right, f"your iterates (lr = {lr}, momentum = {momentum}, dampening = {dampening})", {
                 "momentum has no effect: that is plain gradient descent; keep the buffer b from one step to the next":
                     _variant(x0, lr, steps, 0.0),
-                "the first buffer must be the first gradient, undamped (torch's b_1 = g_1); starting from b = 0 "
-                "damps the first gradient too": _variant(x0, lr, steps, momentum, 1 - dampening, first=1 - dampening),
+                "the first buffer must be the first gradient, undamped (torch's b_0 = g_0), and only the later "
+                "gradients enter it multiplied by (1 - dampening). Starting from b = 0, or multiplying the whole step "
+                "by (1 - dampening), damps the first gradient too":
+                    _variant(x0, lr, steps, momentum, 1 - dampening, first=1 - dampening),
                 "the first gradient entered the buffer twice (b = g, then b = momentum * b + ... at the same step); "
                 "at the first step b = g only": _variant(x0, lr, steps, momentum, 1 - dampening,
                                                           first=momentum + 1 - dampening),
@@ -151,6 +168,8 @@ class ch04(Chapter):
             "y_k = x_k + momentum * (x_k - x_{k-1}), which the form g + momentum * b follows":
                 _textbook_nesterov(x0, lr, momentum, steps),
             "momentum has no effect: that is plain gradient descent": _variant(x0, lr, steps, 0.0),
+            "that buffer is an exponential moving average, b = momentum * b + (1 - momentum) * g; torch's adds the "
+            "whole gradient, b = momentum * b + g": _variant(x0, lr, steps, momentum, 1 - momentum, nesterov=True),
             **_iterates_mistakes(right, lr, steps, lambda lr_, n: _variant(x0, lr_, n, momentum, nesterov=True)),
         })
         return "equal to gdlab.optim.SGD(nesterov=True), whose iterates are Nesterov's look-ahead points."
@@ -169,6 +188,7 @@ class ch04(Chapter):
                 fail(f"{where}: return a pair (lr, momentum), got {type(got).__name__}.")
             lr, momentum = number(got[0], f"your lr {where}"), number(got[1], f"your momentum {where}")
             d_mu, d_L = A.diagonal().min(), A.diagonal().max()
+            trace_L, second = np.trace(A), sorted(eigenvalues)[1]
             close(lr, 4 / (np.sqrt(L) + np.sqrt(mu)) ** 2, f"your lr {where}", {
                 "that is gradient descent's best step 2/(L + μ); heavy ball's is 4/(√L + √μ)²": 2 / (L + mu),
                 "square the denominator: lr = 4/(√L + √μ)²": 4 / (np.sqrt(L) + np.sqrt(mu)),
@@ -176,6 +196,8 @@ class ch04(Chapter):
                 "that is 1/L; heavy ball's best step is 4/(√L + √μ)², larger": 1 / L,
                 "use the eigenvalues of A, not its diagonal entries": 4 / (np.sqrt(d_L) + np.sqrt(d_mu)) ** 2,
                 _UNSORTED: 4 / (np.sqrt(first) + np.sqrt(last)) ** 2,
+                _TRACE: 4 / (np.sqrt(trace_L) + np.sqrt(mu)) ** 2,
+                _SECOND: 4 / (np.sqrt(L) + np.sqrt(second)) ** 2,
             })
             close(momentum, ((s - 1) / (s + 1)) ** 2, f"your momentum {where}", {
                 "that is the rate (√κ - 1)/(√κ + 1); the momentum is its square": (s - 1) / (s + 1),
@@ -185,6 +207,8 @@ class ch04(Chapter):
                 "use the eigenvalues of A, not its diagonal entries":
                     ((np.sqrt(d_L / d_mu) - 1) / (np.sqrt(d_L / d_mu) + 1)) ** 2,
                 _UNSORTED: ((unsorted - 1) / (unsorted + 1)) ** 2,
+                _TRACE: ((np.sqrt(trace_L / mu) - 1) / (np.sqrt(trace_L / mu) + 1)) ** 2,
+                _SECOND: ((np.sqrt(L / second) - 1) / (np.sqrt(L / second) + 1)) ** 2,
             })
         errors = np.linalg.norm(_quadratic_trace((mu, L), lr, momentum, 1000).xs, axis=1)
         measured = (errors[-1] / errors[500]) ** (1 / 500)
@@ -209,6 +233,9 @@ class ch04(Chapter):
                 return (values[n] / values[h]) ** (1 / (n - h))
 
             got = close(_call_rate(convergence_rate, trace, x_star, n), tail(e), f"your rate for {name}", {
+                "that shrinks like the rate squared: squared errors |x_k - x*|² (and the losses f(x) - f*) fall "
+                "like rate² per step; use the errors |x_k - x*| themselves, np.linalg.norm(trace.xs - x_star, "
+                "axis=1)": tail(e**2),
                 "that is measured on the losses f(x) - f*, which shrink like the rate squared; use the errors "
                 "|x_k - x*|": tail(gaps),
                 "that is the square root of the loss ratio: close, but measure the errors |x_k - x*| as asked":
@@ -230,6 +257,15 @@ class ch04(Chapter):
                 "count the ratios: from index h to n there are n - h of them, so the exponent is 1/(n - h)":
                     (e[n] / e[h]) ** (1 / (n - h + 1)),
                 "that uses the gradient norms; measure the errors |x_k - x*|": tail(trace.grad_norms),
+                "that is a straight-line fit of log e_k over the second half; the task asks for the geometric "
+                "mean of the ratios, (e_n / e_h)^(1/(n - h)), which uses only its two ends":
+                    np.exp(np.polyfit(np.arange(h, n + 1), np.log(e[h:]), 1)[0]),
+                "that is the median of the ratios; the task asks for their geometric mean, (e_n / e_h)^(1/(n - h))":
+                    np.median(e[h + 1:] / e[h:-1]),
+                "use the Euclidean norm of each row, np.linalg.norm(trace.xs - x_star, axis=1), not the largest "
+                "coordinate": tail(np.abs(trace.xs - x_star).max(axis=1)),
+                "use the Euclidean norm of each row, np.linalg.norm(trace.xs - x_star, axis=1), not the mean of "
+                "the absolute values": tail(np.abs(trace.xs - x_star).mean(axis=1)),
             })
             report.append(f"{name}: {float(got):.5f} (theory {theory:.5f})")
         return "; ".join(report) + "."
@@ -250,6 +286,10 @@ class ch04(Chapter):
                 fail(f"{name}: {momentum:g} is not one of momenta; return the momentum itself, "
                      "not an index or a count.")
             momentum = _MOMENTA[int(np.argmax(match))]
+            if (momentum, steps) != (best, best_steps):
+                for hint, setting in _OTHER_SETTINGS.items():
+                    if _rosenbrock_runs(nesterov, **setting)[momentum] == ("converged", steps):
+                        fail(f"{name}: momentum {momentum:g} in {steps:g} steps: {hint}.")
             status, its_steps = runs[momentum]
             if status == "diverged":
                 fail(f"{name}: momentum {momentum:g} diverged (at step {its_steps}); a diverged run cannot win: "
