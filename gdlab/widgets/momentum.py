@@ -1,5 +1,5 @@
 """The momentum explorer (chapter 04): heavy ball on an ill-conditioned quadratic, the error along each
-eigendirection, and the rate theory predicts."""
+eigendirection, the rate theory predicts, and Polyak's best pair."""
 import functools
 import math
 
@@ -39,8 +39,9 @@ def quadratic(kappa):
 
 def momentum_explorer(lr=1.0, momentum=0.0, kappa=100, steps=100, x0=(-2.5, 1.5)):
     """Learning rate and momentum of heavy ball on f(x) = (x1^2 / kappa + x2^2) / 2: the path, the error along
-    each eigendirection, and the rate theory predicts. Drag the start onto an axis (an eigenvector; it snaps
-    there) and the error along the other direction is zero from the start: it vanishes from the right plot."""
+    each eigendirection, the rate theory predicts and the best (lr, momentum) for this kappa. Drag the start onto
+    an axis (an eigenvector; it snaps there) and the error along the other direction is zero from the start: it
+    vanishes from the right plot."""
     controls = {
         "lr": log_slider("lr", 1e-3, 5, 1.0),
         "momentum": W.FloatSlider(value=0.0, min=0.0, max=0.99, step=0.01, description="momentum"),
