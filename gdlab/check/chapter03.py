@@ -393,8 +393,8 @@ class ch03(Chapter):
                 fail(f"at lr = {lr} your floor went from {floors[batch_size, lr]:.3g} to {floor:.3g} when the "
                      "check gave you the same rows in another order (an average of the settled run moves by less "
                      f"than a factor {np.exp(allowed):.2f} there): your number is one sample of a noisy quantity, "
-                     "or a few. Average the excess loss after every update of the settled part of the run "
-                     "(thousands of samples), not once per epoch or only at the end.")
+                     "or too few. Average the excess loss after every update of the settled part of the run, over "
+                     "10 epochs or more (thousands of samples), not once per epoch or only at the end.")
         steps = [run for run in _FLOOR_RUNS if run[0] == 1]
         lrs, measured = [lr for _, lr in steps], [floors[run] for run in steps]
         slope = np.polyfit(np.log(lrs), np.log(measured), 1)[0]
