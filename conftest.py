@@ -6,7 +6,8 @@ import re
 from pathlib import Path
 
 HAS_TORCH = importlib.util.find_spec("torch") is not None
-NEEDS_TORCH = re.compile(r"^(import torch\b|from torch\b|(from|import) gdlab\.(torch|nn)\b|from gdlab import .*\b(torch|nn)\b)", re.M)
+NEEDS_TORCH = re.compile(r"^(import torch\b|from torch\b|(from|import) gdlab\.(torch|nn)\b"
+                         r"|from gdlab import .*\b(torch|nn)\b)", re.M)
 
 
 def needs_torch(notebook):
@@ -14,7 +15,7 @@ def needs_torch(notebook):
     return any(NEEDS_TORCH.search("".join(cell["source"])) for cell in cells if cell["cell_type"] == "code")
 
 
-def pytest_ignore_collect(collection_path, config):
+def pytest_ignore_collect(collection_path):
     if collection_path.suffix == ".ipynb" and not HAS_TORCH and needs_torch(collection_path):
         return True
     return None

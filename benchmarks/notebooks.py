@@ -53,7 +53,8 @@ def main(paths):
     print(f"{'total':<54} {sum(seconds.values()):>8.1f}")
     slowest = max(seconds, key=seconds.get)
     verdict = "met" if seconds[slowest] <= TARGET_SECONDS else "NOT met"
-    print(f"slowest: {slowest.relative_to(ROOT).as_posix()} {seconds[slowest]:.1f} s (target <= {TARGET_SECONDS} s per notebook): {verdict}")
+    print(f"slowest: {slowest.relative_to(ROOT).as_posix()} {seconds[slowest]:.1f} s "
+          f"(target <= {TARGET_SECONDS} s per notebook): {verdict}")
 
 
 def _cpus():

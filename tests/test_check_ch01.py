@@ -1,8 +1,8 @@
 """gdlab.check.ch01: right answers PASS, untouched tasks TODO, and planted mistakes FAIL with the right hint."""
 import numpy as np
 import pytest
-from conftest import assert_reports, stub
 
+from conftest import assert_reports, stub
 from gdlab import check
 
 

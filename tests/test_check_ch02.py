@@ -1,8 +1,8 @@
 """gdlab.check.ch02: right answers PASS, untouched tasks TODO, and planted mistakes FAIL with the right hint."""
 import numpy as np
 import pytest
-from conftest import assert_reports, stub
 
+from conftest import assert_reports, stub
 from gdlab import check
 
 
@@ -86,7 +86,8 @@ CH02 = [
     ("task2", lambda grad, x0, lr, tol=1e-6, max_steps=10_000: steps_to_tolerance(
         grad, x0, lr, tol, max_steps, norm_of=lambda g: lr * np.linalg.norm(g)), "FAIL", "change-in-x rule"),
     ("task3", lambda A: 2 / np.linalg.eigvalsh(A)[-1], "PASS", "lr = 1.01·2/L diverges"),
-    ("task3", lambda A: 1 / np.linalg.eigvalsh(A)[-1], "FAIL", "that is 1/L, the step with the largest guaranteed decrease"),
+    ("task3", lambda A: 1 / np.linalg.eigvalsh(A)[-1], "FAIL",
+     "that is 1/L, the step with the largest guaranteed decrease"),
     ("task3", lambda_max_wrong_order, "FAIL", "that is 2/μ"),
     ("task3", lambda A: 2 / A.diagonal().max(), "FAIL", "not its largest diagonal entry"),
     ("task3", lambda A: np.linalg.eigvalsh(A)[-1], "FAIL", "that is L itself"),

@@ -103,7 +103,8 @@ def test_header_tool_adds_a_missing_setup_cell_under_the_title(tmp_path):
     assert notebook_header.update(path, root=tmp_path)
     cells = nbformat.read(path, as_version=4).cells
     repo = badges.current_repo()
-    assert cells[0].source == "# 13 · New\n" + notebook_header.badges_markdown(repo, "notebooks/13_new.ipynb") + "\nText."
+    header = notebook_header.badges_markdown(repo, "notebooks/13_new.ipynb")
+    assert cells[0].source == "# 13 · New\n" + header + "\nText."
     assert [c.source for c in cells[1:]] == [notebook_header.setup_cell(repo), "import numpy"]
     assert not notebook_header.update(path, root=tmp_path)
 

@@ -21,7 +21,7 @@ def test_spirals_are_reproducible_balanced_and_shaped_for_bce():
 def test_spirals_follow_the_documented_generator():
     X, y = spirals(2000, noise=0.0, turns=1.5, seed=0)
     r = X.double().norm(dim=1)
-    assert 0.2 <= r.min().item() and r.max().item() <= 2.0 + 1e-6
+    assert r.min().item() >= 0.2 and r.max().item() <= 2.0 + 1e-6
     expected = math.pi * 1.5 * r + math.pi * y[:, 0].double()
     assert torch.allclose(X[:, 0].double(), r * torch.cos(expected), atol=1e-5)
     assert torch.allclose(X[:, 1].double(), r * torch.sin(expected), atol=1e-5)
@@ -135,7 +135,8 @@ def test_train_shows_a_progress_bar_when_asked(capsys):
     torch.manual_seed(0)
     model = make_mlp([2, 4, 1])
     loader = DataLoader(TensorDataset(*spirals(20)), batch_size=10)
-    train(model, loader, torch.nn.BCEWithLogitsLoss(), torch.optim.SGD(model.parameters(), lr=0.1), epochs=3, progress=True)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    train(model, loader, torch.nn.BCEWithLogitsLoss(), optimizer, epochs=3, progress=True)
     err = capsys.readouterr().err
     assert "training" in err and "3/3" in err and "loss=" in err
 
@@ -215,7 +216,8 @@ def test_accuracy_accepts_flat_labels_and_rejects_a_wrong_shape():
 
     assert accuracy(Fixed(), None, torch.tensor([1.0, 0.0, 0.0, 0.0])) == 0.75
     assert accuracy(Fixed(), None, torch.tensor([1, 0, 0, 0])) == 0.75
-    with pytest.raises(ValueError, match=r"y must hold one label per example, shape \(4,\) or \(4, 1\), got shape \(3, 1\)"):
+    expected = r"y must hold one label per example, shape \(4,\) or \(4, 1\), got shape \(3, 1\)"
+    with pytest.raises(ValueError, match=expected):
         accuracy(Fixed(), None, torch.zeros(3, 1))
     with pytest.raises(ValueError, match=r"got shape \(1, 4\)"):
         accuracy(Fixed(), None, torch.zeros(1, 4))

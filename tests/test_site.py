@@ -155,7 +155,8 @@ def synthetic_course(root, widget_output):
     shutil.copy(ROOT / "pyproject.toml", root / "pyproject.toml")
     (root / "notebooks").mkdir()
     (root / "docs").mkdir()
-    (root / "docs" / "guide.md").write_text("# A guide\n\n## Some heading\n\nBack to [the chapter](../notebooks/00_a.ipynb).\n")
+    guide = "# A guide\n\n## Some heading\n\nBack to [the chapter](../notebooks/00_a.ipynb).\n"
+    (root / "docs" / "guide.md").write_text(guide)
     (root / "notebooks" / "helper.py").write_text("print('a file a chapter links to')\n")
     first = nbformat.v4.new_notebook(cells=[
         nbformat.v4.new_markdown_cell("# 00 · A chapter\n\n## Section two\n\nAn explorer:"),

@@ -34,7 +34,8 @@ def repoint(new_repo, root=ROOT):
     old_repo = current_repo(root)
     # Only the address forms that badges, links and install cells use: github.com/, colab's github/,
     # binder's gh/ and raw.githubusercontent.com/.
-    address = re.compile(r"(github\.com/|githubusercontent\.com/|github/|gh/)" + re.escape(old_repo) + r"(?![A-Za-z0-9_.-])")
+    address = re.compile(r"(github\.com/|githubusercontent\.com/|github/|gh/)" + re.escape(old_repo)
+                         + r"(?![A-Za-z0-9_.-])")
     changed = []
     for path in files_to_rewrite(root):
         text = path.read_text(encoding="utf-8")

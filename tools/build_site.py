@@ -26,7 +26,7 @@ from nbconvert import HTMLExporter
 TOOLS = Path(__file__).resolve().parent
 ROOT = TOOLS.parent
 sys.path.insert(0, str(TOOLS))
-import badges
+import badges  # noqa: E402  (tools/ is not a package)
 
 SECTIONS = (("notebooks", "Chapters"), ("exercises", "Exercises"), ("solutions", "Solutions"))
 GUIDES = "Guides"

@@ -74,6 +74,7 @@ def pip(python, *args, capture=False):
     if capture:
         return subprocess.run(command, check=True, capture_output=True, text=True).stdout
     subprocess.run(command, check=True)
+    return None
 
 
 def install(venv):
@@ -192,7 +193,8 @@ def check(notebook=SETUP_NOTEBOOK):
         cells = run_in_kernel([COLAB_KERNEL_START, setup, BUILD_EXPLORERS], cwd=content)
         for cell in cells:
             print(text_of(cell), end="")
-        installed_by_pip = " ".join(re.findall(r"^Successfully installed (.*)$", text_of(cells[1]), re.MULTILINE)).split()
+        pip_lines = re.findall(r"^Successfully installed (.*)$", text_of(cells[1]), re.MULTILINE)
+        installed_by_pip = " ".join(pip_lines).split()
 
         after = installed()
         changed = {n: (before.get(n), after.get(n)) for n in before.keys() | after.keys()

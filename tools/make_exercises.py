@@ -23,7 +23,8 @@ from nbclient.exceptions import CellExecutionError
 ROOT = Path(__file__).resolve().parents[1]
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
 TASK_HEADING = re.compile(r"^#+\s*Task\s+(\d+)", re.MULTILINE)
-COLAB_SOLUTION = re.compile(r"((?:colab\.research\.google\.com/github/[^)\s]+?/blob/[^/)\s]+/|mybinder\.org/v2/gh/[^)\s]+?\?urlpath=lab/tree/))solutions/")
+COLAB_SOLUTION = re.compile(r"((?:colab\.research\.google\.com/github/[^)\s]+?/blob/[^/)\s]+/"
+                            r"|mybinder\.org/v2/gh/[^)\s]+?\?urlpath=lab/tree/))solutions/")
 
 
 def exercise_path(solution_path):

@@ -194,7 +194,7 @@ class ch02(Chapter):
         if k == done[-1]:
             fail(f"lr = {got:g} is the largest that converges but not the fastest ({steps[k]} steps): "
                  "near 2/L the steep direction oscillates. Pick the fewest steps.")
-        fail(f"lr = {got:g} takes {steps[k]} steps; another lr in lrs needs fewer.")
+        return fail(f"lr = {got:g} takes {steps[k]} steps; another lr in lrs needs fewer.")
 
     def task5(standardize):
         "feature scaling"
