@@ -1,8 +1,8 @@
 """gdlab.check.ch05: right answers PASS, untouched tasks TODO, planted mistakes FAIL with their hint."""
 import numpy as np
 import pytest
-from conftest import assert_reports, stub
 
+from conftest import assert_reports, stub
 from gdlab import check, optim
 from gdlab.descent import minimize
 
@@ -10,11 +10,13 @@ from gdlab.descent import minimize
 # Answers, right and wrong
 
 
-def adagrad_step(x, g, sum_sq, lr, eps=1e-10, eps_inside=False, power=2, root=True, add_first=True):
-    new_sum = sum_sq + g**power
+def adagrad_step(x, g, sum_sq, lr, eps=1e-10, eps_inside=False, power=2, root=True, add_first=True,
+                 return_old_sum=False, fixed_eps=None, average=None):
+    new_sum = sum_sq + g**power if average is None else average * sum_sq + (1 - average) * g**2
     used = new_sum if add_first else sum_sq
+    eps = eps if fixed_eps is None else fixed_eps
     denominator = np.sqrt(used + eps) if eps_inside else (np.sqrt(used) if root else used) + eps
-    return x - lr * g / denominator, new_sum
+    return x - lr * g / denominator, sum_sq if return_old_sum else new_sum
 
 
 def adagrad_in_place(x, g, sum_sq, lr, eps=1e-10):
@@ -24,28 +26,36 @@ def adagrad_in_place(x, g, sum_sq, lr, eps=1e-10):
 
 
 def adam_step(x, g, m, v, t, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, correct=(True, True), m_beta=None,
-              v_beta=None, t_offset=0, eps_inside=False, sign=-1, return_hats=False, power_of_difference=False):
+              v_beta=None, t_offset=0, eps_inside=False, sign=-1, return_hats=False, power_of_difference=False,
+              return_given=False, numerator_g=False, no_sqrt=False, v_of_abs=False):
     beta1, beta2 = betas
     b1, b2 = m_beta or beta1, v_beta or beta2
+    given = (m, v)
     m = b1 * m + (1 - b1) * g
-    v = b2 * v + (1 - b2) * g**2
+    v = b2 * v + (1 - b2) * (np.abs(g) if v_of_abs else g**2)
     t = t + t_offset
     if power_of_difference:
         m_hat, v_hat = m / (1 - beta1) ** t, v / (1 - beta2) ** t
     else:
         m_hat = m / (1 - beta1**t) if correct[0] else m
         v_hat = v / (1 - beta2**t) if correct[1] else v
-    denominator = np.sqrt(v_hat + eps) if eps_inside else np.sqrt(v_hat) + eps
-    x = x + sign * lr * m_hat / denominator
+    root = v_hat if no_sqrt else np.sqrt(v_hat)
+    denominator = np.sqrt(v_hat + eps) if eps_inside else root + eps
+    x = x + sign * lr * (g if numerator_g else m_hat) / denominator
+    if return_given:
+        return (x, *given)
     return (x, m_hat, v_hat) if return_hats else (x, m, v)
 
 
-def adam_paper_ordering(x, g, m, v, t, lr=1e-3, betas=(0.9, 0.999), eps=1e-8):
+def adam_paper_ordering(x, g, m, v, t, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, eps_hat_follows_t=False):
+    """The paper's faster ordering: with a constant eps_hat = eps (a different answer), or with
+    eps_hat = eps sqrt(1 - beta2^t) (the same algorithm as torch's)."""
     beta1, beta2 = betas
     m = beta1 * m + (1 - beta1) * g
     v = beta2 * v + (1 - beta2) * g**2
     alpha_t = lr * np.sqrt(1 - beta2**t) / (1 - beta1**t)
-    return x - alpha_t * m / (np.sqrt(v) + eps), m, v
+    eps_hat = eps * np.sqrt(1 - beta2**t) if eps_hat_follows_t else eps
+    return x - alpha_t * m / (np.sqrt(v) + eps_hat), m, v
 
 
 def adam_returns_v_m(x, g, m, v, t, lr=1e-3, betas=(0.9, 0.999), eps=1e-8):
@@ -93,12 +103,39 @@ def finals(f, starts, lrs, steps):
     return np.array(table)
 
 
-def best_by_median(f, starts, lrs, steps):
-    return lrs[int(np.argmin(np.median(finals(f, starts, lrs, steps), axis=1)))]
+def tuner(statistic=np.median, fixed_steps=None, diverged_as=np.inf, first_only=False, best_of_run=False):
+    """best_adam_lr, right or with one of the common mistakes: another statistic over the starts, a fixed number
+    of steps ("default": minimize's own), diverged runs dropped (None) or counted as nan, the first start only,
+    the best loss along the run instead of the final one."""
+
+    def best_adam_lr(f, starts, lrs, steps):
+        summary = []
+        for lr in lrs:
+            row = []
+            for x0 in starts[:1] if first_only else starts:
+                budget = {} if fixed_steps == "default" else {"steps": fixed_steps or steps}
+                trace = minimize(f, f.grad, x0, optim.Adam(lr=lr), **budget)
+                if trace.status != "diverged":
+                    row.append(trace.losses.min() if best_of_run else trace.loss)
+                elif diverged_as is not None:
+                    row.append(diverged_as)
+            summary.append(statistic(row))
+        return lrs[int(np.argmin(summary))]
+
+    return best_adam_lr
 
 
-def best_by_mean(f, starts, lrs, steps):
-    return lrs[int(np.argmin(np.mean(finals(f, starts, lrs, steps), axis=1)))]
+def best_with_one_optimizer(f, starts, lrs, steps):
+    """One Adam object for all the starts of an lr: minimize resets it, so this is right too."""
+    medians = []
+    for lr in lrs:
+        optimizer = optim.Adam(lr=lr)
+        final = [minimize(f, f.grad, x0, optimizer, steps=steps) for x0 in starts]
+        medians.append(np.median([np.inf if t.status == "diverged" else t.loss for t in final]))
+    return lrs[int(np.argmin(medians))]
+
+
+best_by_median = tuner()
 
 
 def raise_key_error(*args, **kwargs):
@@ -107,6 +144,10 @@ def raise_key_error(*args, **kwargs):
 
 CH05 = [
     ("task1", adagrad_step, "PASS", "match torch.optim.Adagrad"),
+    ("task1", lambda *a: adagrad_step(*a, return_old_sum=True), "FAIL", "return the new sum, sum_sq + g**2"),
+    ("task1", lambda *a: adagrad_step(*a, fixed_eps=1e-10), "FAIL", "use the eps you are given"),
+    ("task1", lambda *a: adagrad_step(*a, average=0.99), "FAIL", "that is RMSprop's moving average of g²;"),
+    ("task1", lambda *a: adagrad_step(*a, average=0.9), "FAIL", "RMSprop's moving average of g² (with α = 0.9)"),
     ("task1", adagrad_in_place, "PASS", "ε matters only"),
     ("task1", stub(1), "TODO", "not implemented yet"),
     ("task1", lambda *a: adagrad_step(*a, eps_inside=True), "FAIL", "ε goes outside the square root"),
@@ -128,6 +169,11 @@ CH05 = [
     ("task2", lambda *a: adam_step(*a, t_offset=-1), "FAIL", "did you use t - 1?"),
     ("task2", lambda *a: adam_step(*a, eps_inside=True), "FAIL", "ε goes outside the square root"),
     ("task2", adam_paper_ordering, "FAIL", "the paper's faster ordering"),
+    ("task2", lambda *a: adam_paper_ordering(*a, eps_hat_follows_t=True), "PASS", "match torch.optim.Adam"),
+    ("task2", lambda *a: adam_step(*a, return_given=True), "FAIL", "return the new m and v"),
+    ("task2", lambda *a: adam_step(*a, numerator_g=True), "FAIL", "the numerator is m_hat"),
+    ("task2", lambda *a: adam_step(*a, no_sqrt=True), "FAIL", "divide by the square root of v_hat"),
+    ("task2", lambda *a: adam_step(*a, v_of_abs=True), "FAIL", "v averages the squared gradient"),
     ("task2", lambda *a: adam_step(*a, sign=1), "FAIL", "you moved uphill"),
     ("task2", adam_returns_v_m, "FAIL", "return (x, m, v) in this order"),
     ("task2", lambda *a: adam_step(*a, return_hats=True), "FAIL", "not m_hat and v_hat"),
@@ -162,12 +208,19 @@ CH05 = [
     ("task4", lambda t, beta1=0.9, beta2=0.999: np.array([uncorrected(t, beta1, beta2)]), "FAIL",
      "should be one number"),
     ("task5", best_by_median, "PASS", "more than 1000 times higher"),
-    ("task5", best_by_mean, "FAIL", "the smallest mean final loss"),
+    ("task5", best_with_one_optimizer, "PASS", "passed over an lr of 10000"),
+    ("task5", tuner(diverged_as=1e300), "PASS", "more than 1000 times higher"),  # harmless: a diverged loss is huge
+    ("task5", tuner(np.mean), "FAIL", "the smallest mean final loss"),
+    ("task5", tuner(np.max), "FAIL", "has the best worst start"),
+    ("task5", tuner(np.min), "FAIL", "the single best run"),
+    ("task5", tuner(first_only=True), "FAIL", "the best for the first start point only"),
+    ("task5", tuner(fixed_steps=100), "FAIL", "is the best median after 100 or 500 steps, but the check asked for 300"),
+    ("task5", tuner(fixed_steps=200), "FAIL", "is the best median after 200 steps, but the check asked for 300"),
+    ("task5", tuner(fixed_steps=300), "FAIL", "after 200 or 300 steps, but the check asked for 100"),
+    ("task5", tuner(fixed_steps="default"), "FAIL", "minimize's default when steps is not passed"),
+    ("task5", tuner(diverged_as=None), "FAIL", "a diverged run counts as np.inf"),
+    ("task5", tuner(diverged_as=np.nan), "FAIL", "a diverged run counts as np.inf"),
     ("task5", stub(5), "TODO", "not implemented yet"),
-    ("task5", lambda f, starts, lrs, steps: lrs[int(np.argmin(finals(f, starts[:1], lrs, steps)))], "FAIL",
-     "the best for the first start point only"),
-    ("task5", lambda f, starts, lrs, steps: lrs[int(np.argmin(finals(f, starts, lrs, steps).min(axis=1)))], "FAIL",
-     "the single best run"),
     ("task5", lambda f, starts, lrs, steps: lrs[-1], "FAIL", "the largest in the grid"),
     ("task5", lambda f, starts, lrs, steps: 1e-3, "FAIL", "another lr in lrs has a lower median"),
     ("task5", lambda f, starts, lrs, steps: int(np.argmin(np.median(finals(f, starts, lrs, steps), axis=1))), "FAIL",

@@ -1,4 +1,7 @@
 """Checks for exercises/05_adaptive_optimizers.ipynb."""
+import functools
+import warnings
+
 import numpy as np
 
 from gdlab import optim
@@ -12,57 +15,71 @@ _X0 = np.array([1.0, -2.0, 0.5])
 _GRADS = np.array([[1.2, 0.3, 0.002], [-0.8, 0.1, 0.001], [0.5, -0.2, -0.001], [-0.1, 0.4, 0.003], [0.6, 0.2, 0.002]])
 
 
-def _adagrad(x0, grads, lr, eps, eps_inside=False, square=True, sqrt=True, update_after=False):
+def _adagrad(x0, grads, lr, eps, eps_inside=False, square=True, sqrt=True, update_after=False, keep_sum=False,
+             average=None):
     """Adagrad written out, with switches for the common mistakes."""
     x, s, xs = x0.copy(), np.zeros_like(x0), []
     for g in grads:
-        new_s = s + (g**2 if square else g)
+        added = g**2 if square else g
+        new_s = s + added if average is None else average * s + (1 - average) * added  # average: RMSprop's
         used = s if update_after else new_s
-        if eps_inside:
-            denominator = np.sqrt(used + eps)
-        else:
-            denominator = (np.sqrt(used) if sqrt else used) + eps
+        denominator = np.sqrt(used + eps) if eps_inside else (np.sqrt(used) if sqrt else used) + eps
         x = x - lr * g / denominator
-        s = new_s
+        s = s if keep_sum else new_s  # keep_sum: the sum handed back is the one the step was given
         xs.append(x)
     return np.array(xs)
 
 
+def _decay_before(x, g, decay, lr, weight_decay):
+    """AdamW's decay before Adam's step, done right ("before") or in one of the common wrong ways: (x, gradient)."""
+    shrunk = x * (1 - lr * weight_decay)
+    return {
+        "l2": (x, g + weight_decay * x),
+        "before": (shrunk, g),
+        "twice": (shrunk, g),
+        "both": (shrunk, g + weight_decay * shrunk),  # the L2 term computed from the already shrunk x
+        "both, old x": (shrunk, g + weight_decay * x),
+        "no lr": (x * (1 - weight_decay), g),
+        "grow": (x * (1 + lr * weight_decay), g),
+    }.get(decay, (x, g))
+
+
+def _adam_direction(m, v, c1, c2, eps, eps_form, numerator, g):
+    """m_hat / (sqrt(v_hat) + eps), or one of the common wrong forms of it."""
+    top = g if numerator == "g" else m / c1
+    if eps_form == "inside":
+        return top / np.sqrt(v / c2 + eps)
+    if eps_form == "paper":  # the paper's faster ordering with eps itself instead of eps_hat
+        return np.sqrt(c2) / c1 * m / (np.sqrt(v) + eps)
+    if eps_form == "no sqrt":
+        return top / (v / c2 + eps)
+    return top / (np.sqrt(v / c2) + eps)
+
+
 def _adam(x0, grads, lr, betas, eps, correct=(True, True), v_beta=None, m_beta=None, shift=0, eps_form="torch",
-          weight_decay=0.0, decay="none", hat_state=False, power_of_difference=False):
+          weight_decay=0.0, decay="none", hat_state=False, power_of_difference=False, keep_state=False,
+          numerator="m", v_of="g**2"):
     """Adam (and AdamW) written out, with switches for the common mistakes."""
     beta1, beta2 = betas
+    b1, b2 = m_beta or beta1, v_beta or beta2
     x, m, v, xs = x0.copy(), np.zeros_like(x0), np.zeros_like(x0), []
-    for t, g in enumerate(grads, start=1):
-        if decay in ("l2", "both, old x"):
-            g = g + weight_decay * x
-        if decay in ("before", "both", "both, old x", "twice"):
-            x = x * (1 - lr * weight_decay)
-        elif decay == "no lr":
-            x = x * (1 - weight_decay)
-        elif decay == "grow":
-            x = x * (1 + lr * weight_decay)
-        if decay == "both":  # the L2 term computed from the already shrunk x
-            g = g + weight_decay * x
-        b1, b2 = m_beta or beta1, v_beta or beta2
+    for t, g_loss in enumerate(grads, start=1):
+        given_m, given_v = m, v
+        x, g = _decay_before(x, g_loss, decay, lr, weight_decay)
         m = b1 * m + (1 - b1) * g
-        v = b2 * v + (1 - b2) * g**2
+        v = b2 * v + (1 - b2) * (np.abs(g) if v_of == "|g|" else g**2)
         if power_of_difference:  # (1 - beta)^t instead of 1 - beta^t
             c1, c2 = (1 - beta1) ** t, (1 - beta2) ** t
         else:
             c1 = 1 - beta1 ** (t + shift) if correct[0] else 1.0
             c2 = 1 - beta2 ** (t + shift) if correct[1] else 1.0
-        if eps_form == "inside":
-            step = (m / c1) / np.sqrt(v / c2 + eps)
-        elif eps_form == "paper":  # the paper's faster ordering with eps itself instead of eps_hat
-            step = np.sqrt(c2) / c1 * m / (np.sqrt(v) + eps)
-        else:
-            step = (m / c1) / (np.sqrt(v / c2) + eps)
-        x = x - lr * step
+        x = x - lr * _adam_direction(m, v, c1, c2, eps, eps_form, numerator, g)
         if decay in ("after", "twice"):
             x = x * (1 - lr * weight_decay)
         if hat_state:  # the corrected moments handed back as the state of the next step
             m, v = m / c1, v / c2
+        if keep_state:  # the moments handed back are the ones the step was given
+            m, v = given_m, given_v
         xs.append(x)
     return np.array(xs)
 
@@ -120,6 +137,14 @@ class ch05(Chapter):
                 _adagrad(_X0, _GRADS, lr, eps, sqrt=False),
             "add this step's g² to the sum before you divide by it":
                 _adagrad(_X0, _GRADS, lr, eps, update_after=True),
+            "return the new sum, sum_sq + g**2, as the second value: the check hands it back at the next step, "
+            "so a sum that is not returned never grows": _adagrad(_X0, _GRADS, lr, eps, keep_sum=True),
+            f"use the eps you are given (the check passes eps = {eps}), not a fixed 1e-10":
+                _adagrad(_X0, _GRADS, lr, 1e-10),
+            "that is RMSprop's moving average of g²; Adagrad adds up all of them, sum_sq + g**2":
+                _adagrad(_X0, _GRADS, lr, eps, average=0.99),
+            "that is RMSprop's moving average of g² (with α = 0.9); Adagrad adds up all of them, sum_sq + g**2":
+                _adagrad(_X0, _GRADS, lr, eps, average=0.9),
             "you moved uphill: the step is x - lr * g / (sqrt(s) + eps)": 2 * _X0 - right,
         })
         return (f"{len(_GRADS)} steps match torch.optim.Adagrad (ε outside the square root). The coordinate with "
@@ -154,6 +179,14 @@ class ch05(Chapter):
                 _adam(_X0, _GRADS, lr, betas, eps, hat_state=True),
             "ε goes outside the square root, as in torch: m_hat / (sqrt(v_hat) + eps)":
                 _adam(_X0, _GRADS, lr, betas, eps, eps_form="inside"),
+            "return the new m and v, the ones this step computed: the check hands them back at the next step":
+                _adam(_X0, _GRADS, lr, betas, eps, keep_state=True),
+            "the numerator is m_hat, the bias-corrected moving average of the gradients, not this step's g":
+                _adam(_X0, _GRADS, lr, betas, eps, numerator="g"),
+            "divide by the square root of v_hat: sqrt(v_hat) + eps, not v_hat + eps":
+                _adam(_X0, _GRADS, lr, betas, eps, eps_form="no sqrt"),
+            "v averages the squared gradient, g**2, not |g|":
+                _adam(_X0, _GRADS, lr, betas, eps, v_of="|g|"),
             "that is the paper's faster ordering with ε added to sqrt(v); torch (and this task) adds ε "
             "to sqrt(v_hat)":
                 _adam(_X0, _GRADS, lr, betas, eps, eps_form="paper"),
@@ -223,47 +256,86 @@ class ch05(Chapter):
 
     def task5(best_adam_lr):
         "tuning Adam's learning rate under a fixed budget"
-        lrs = np.array([1e-3, 3e-3, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0])
-        steps = 300
-        # The second set of starts is one where the mean of the final losses picks another lr than the median.
-        first = None
-        for starts in (np.array([[1.5, -0.5], [-1.5, 2.0], [-0.5, -0.5]]),
-                       np.array([[0.05, 2.8], [-1.42, 2.79], [-0.75, 0.69]])):
-            finals = np.array([[_final_loss(rosenbrock, optim.Adam(lr=lr), x0, steps) for x0 in starts] for lr in lrs])
-            medians = np.median(finals, axis=1)
-            best = int(np.argmin(medians))
-            first = first or (medians, best)
-            got = number(call(best_adam_lr, rosenbrock, starts.copy(), lrs.copy(), steps), "your learning rate")
+        for number_of_call, (starts, steps, lrs) in enumerate(_TUNING_CALLS):
+            with warnings.catch_warnings():  # np.median of an empty list warns: its nan is reported below
+                warnings.simplefilter("ignore", RuntimeWarning)
+                got = number(call(best_adam_lr, rosenbrock, starts.copy(), lrs.copy(), steps), "your learning rate")
             match = np.isclose(lrs, got, rtol=1e-9, atol=0)
             if not match.any():
                 if float(got).is_integer() and 0 <= got < len(lrs):
                     fail(f"{got:g} looks like an index into lrs; return the learning rate itself, lrs[{got:.0f}].")
                 fail(f"{got:g} is not one of lrs; return the learning rate itself, not a loss or a step count.")
-            k = int(np.argmax(match))
+            finals = _tuning_finals(number_of_call)  # {steps: final losses, shape (len(lrs), len(starts))}
+            medians = np.median(finals[steps], axis=1)
+            k, best = int(np.argmax(match)), int(np.argmin(medians))
             if k == best:
                 continue
-            where = f"with the start points {starts.tolist()}"
-            if k == int(np.argmin(finals[:, 0])):
+            where = f"with the start points {starts.tolist()} and steps = {steps}"
+            if np.isinf(medians[k]):
+                fail(f"lr = {got:g} diverged from the start points ({where}): a diverged run counts as np.inf. "
+                     "Dropping it, or counting it as nan, makes np.median return nan, and np.argmin picks nan first.")
+            other_steps = [n for n, table in finals.items() if n != steps and np.argmin(np.median(table, axis=1)) == k]
+            if other_steps:
+                default = " (minimize's default when steps is not passed)" if 1000 in other_steps else ""
+                fail(f"lr = {got:g} is the best median after {' or '.join(map(str, other_steps))} steps{default}, but "
+                     f"the check asked for {steps} ({where}): run each minimize for `steps` steps.")
+            final = finals[steps]
+            if k == int(np.argmin(final[:, 0])):
                 fail(f"lr = {got:g} is the best for the first start point only ({where}); take the median over all "
                      "start points.")
-            if k == int(np.argmin(finals.mean(axis=1))):
-                fail(f"lr = {got:g} has the smallest mean final loss ({where}); the task asks for the median, which "
-                     "one bad start cannot drag up: np.median.")
-            if k == int(np.argmin(finals.min(axis=1))):
-                fail(f"lr = {got:g} has the single best run (f = {finals[k].min():.2g}, {where}), not the best median; "
-                     "compare the median over the start points.")
+            if k == int(np.argmin(final.mean(axis=1))):
+                fail(f"lr = {got:g} has the smallest mean final loss ({where}), the median picks {lrs[best]:g}; the "
+                     "task asks for the median, which one bad start cannot drag up: np.median.")
+            if k == int(np.argmin(final.max(axis=1))):
+                fail(f"lr = {got:g} has the best worst start (the smallest largest final loss, {where}), the median "
+                     f"picks {lrs[best]:g}; the task asks for the median over the start points: np.median.")
+            if k == int(np.argmin(final.min(axis=1))):
+                fail(f"lr = {got:g} has the single best run (f = {final[k].min():.2g}, {where}), not the best "
+                     f"median, which is at lr = {lrs[best]:g}; compare the median over the start points.")
             if k == len(lrs) - 1:
-                fail(f"lr = {got:g} is the largest in the grid: Adam's steps stay about lr long, so it rarely diverges, "
-                     "but it is not the best; compare the median final loss.")
+                fail(f"lr = {got:g} is the largest in the grid: Adam's steps stay about lr long, so it rarely "
+                     "diverges, but it is not the best; compare the median final loss.")
             fail(f"lr = {got:g} has median f {medians[k]:.3g} after {steps} steps ({where}); another lr in lrs has a "
                  "lower median.")
-        medians, best = first
-        default = int(np.argmin(np.abs(lrs - 1e-3)))
+        starts, steps, lrs = _TUNING_CALLS[0]
+        medians = np.median(_tuning_finals(0)[steps], axis=1)
+        best, default = int(np.argmin(medians)), int(np.argmin(np.abs(lrs - 1e-3)))
+        factor = 10 ** np.floor(np.log10(medians[default] / medians[best]))
         return (f"lr = {lrs[best]:g}: median f after {steps} steps {medians[best]:.2g}; at torch's default lr = 1e-3 "
-                f"it is {medians[default]:.3g}, more than {10 ** np.floor(np.log10(medians[default] / medians[best])):.0f} "
-                "times higher.")
+                f"it is {medians[default]:.3g}, more than {factor:.0f} times higher. It also found the median's "
+                "choice for three other sets of starts and budgets, and passed over an lr of 10000 that diverged from "
+                "every start.")
 
 
-def _final_loss(f, optimizer, x0, steps):
-    trace = minimize(f, f.grad, x0, optimizer, steps=steps)
-    return np.inf if trace.status == "diverged" else trace.loss
+_GRID = np.array([1e-3, 3e-3, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0])
+_START_SETS = {  # Rosenbrock start points, each chosen so that one kind of mistake picks another lr than the median
+    "A": np.array([[1.5, -0.5], [-1.5, 2.0], [-0.5, -0.5]]),  # the first start alone and the best single run
+    "D": np.array([[0.06, -0.54], [0.37, 0.04], [1.22, 2.85]]),  # every statistic agrees after 300 steps, the
+    # median after 100, 200, 500 or 1000 steps does not: only a fixed number of steps fails here
+    "B": np.array([[0.05, 2.8], [-1.42, 2.79], [-0.75, 0.69]]),  # after 100 steps; the median after 200 or 300 differs
+    "E": np.array([[1.31, 0.64], [0.57, 2.41], [1.51, 0.89]]),  # median, mean, worst and best run: four lrs
+}
+_TUNING_CALLS = [  # (starts, steps, lrs) of each call of the learner's function, in order
+    (_START_SETS["A"], 300, _GRID),
+    (_START_SETS["D"], 300, _GRID),
+    (_START_SETS["B"], 100, _GRID),
+    (_START_SETS["E"], 300, _GRID),
+    (_START_SETS["A"], 300, np.append(_GRID, 1e4)),  # 1e4 diverges from every start
+]
+_OTHER_STEPS = (100, 200, 300, 500, 1000)  # what a function that ignores `steps` may run instead
+
+
+@functools.lru_cache(maxsize=None)
+def _tuning_finals(number_of_call):
+    """{steps: the final loss of every (lr, start), diverged = inf} for the call's steps and, where a call can catch
+    a fixed number of steps, for _OTHER_STEPS too: one run per (lr, start), read at each count of steps."""
+    starts, steps, lrs = _TUNING_CALLS[number_of_call]
+    counts = _OTHER_STEPS if number_of_call in (1, 2) else (steps,)
+    finals = {n: np.empty((len(lrs), len(starts))) for n in counts}
+    for i, lr in enumerate(lrs):
+        for j, x0 in enumerate(starts):
+            trace = minimize(rosenbrock, rosenbrock.grad, x0, optim.Adam(lr=lr), steps=max(counts))
+            for n in counts:  # the run minimize(..., steps=n) would have made ends here
+                last = len(trace.losses) - 1
+                finals[n][i, j] = np.inf if trace.status == "diverged" and n >= last else trace.losses[min(n, last)]
+    return finals
