@@ -157,6 +157,7 @@ def main(argv=None):
               f"{seconds['imports']:.1f}, rendezvous {seconds['rendezvous']:.1f}, data, model and DDP "
               f"{seconds['set-up']:.1f}), training {seconds['training']:.2f} s", flush=True)
     dist.barrier()  # no rank leaves before the checkpoint is written
+    del net  # DDP's reducer works with the process group: free it while the group still exists
     dist.destroy_process_group()
 
 
