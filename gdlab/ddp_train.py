@@ -23,6 +23,7 @@ STARTED = time.perf_counter()  # before the imports below, so that the start-up 
 
 import argparse  # noqa: E402
 import os  # noqa: E402
+import signal  # noqa: E402
 import socket  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
@@ -171,12 +172,23 @@ def launch(torchrun_args, script_args=()):
     if sys.platform in ("linux", "darwin"):
         env["GLOO_SOCKET_IFNAME"] = "lo" if sys.platform == "linux" else "lo0"
     command = [sys.executable, "-m", "torch.distributed.run", *torchrun_args, "-m", "gdlab.ddp_train", *script_args]
-    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+    # its own process group, so that finish() can stop the launcher and its workers together
+    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
+                            start_new_session=sys.platform != "win32")
 
 
-def finish(process):
-    """Wait for a launch; return its log, or raise RuntimeError with the log if it failed."""
-    log = process.communicate()[0]
+def finish(process, timeout=300):
+    """Wait for a launch; return its log, or raise RuntimeError with the log if it failed or ran over `timeout`
+    seconds (then it is stopped, workers included)."""
+    try:
+        log = process.communicate(timeout=timeout)[0]
+    except subprocess.TimeoutExpired:
+        if sys.platform == "win32":
+            process.kill()
+        else:
+            os.killpg(process.pid, signal.SIGKILL)
+        log = process.communicate()[0]
+        raise RuntimeError(f"torchrun did not finish within {timeout} s and was stopped:\n{log}") from None
     if process.returncode:
         raise RuntimeError(f"torchrun failed with exit code {process.returncode}:\n{log}")
     return log

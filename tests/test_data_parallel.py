@@ -1,5 +1,7 @@
 """Data-parallel SGD (chapter 12): shard gradients average to the full gradient, and the training script
 gdlab.ddp_train, run as real processes by torchrun, trains the model that one process trains."""
+import os
+
 import pytest
 
 torch = pytest.importorskip("torch")
@@ -122,8 +124,18 @@ def test_a_checkpoint_resumes_with_another_number_of_processes(tmp_path, two_pro
 
 
 def test_a_failed_launch_shows_its_log(tmp_path):
-    with pytest.raises(RuntimeError, match=r"torchrun failed with exit code 1:(.|\n)*--resume .*missing.pt: no such file"):
+    with pytest.raises(RuntimeError, match=r"torchrun failed with exit code 1:(.|\n)*--resume .*missing.pt: no such"):
         torchrun(tmp_path / "out.pt", 1, *ARGS, "--resume", str(tmp_path / "missing.pt"))
+
+
+def test_a_launch_that_runs_too_long_is_stopped_with_its_workers(tmp_path):
+    process = ddp_train.launch(["--standalone", "--nproc_per_node=2"], [*ARGS, "--out", str(tmp_path / "w.pt")])
+    with pytest.raises(RuntimeError, match="torchrun did not finish within 1 s and was stopped"):
+        ddp_train.finish(process, timeout=1)
+    assert process.poll() is not None
+    if hasattr(os, "killpg"):  # nothing of its process group is left
+        with pytest.raises(ProcessLookupError):
+            os.killpg(process.pid, 0)
 
 
 @pytest.mark.parametrize("argv, message", [
