@@ -3,8 +3,8 @@ import math
 
 import numpy as np
 import pytest
-from conftest import assert_reports, stub
 
+from conftest import assert_reports, stub
 from gdlab import check
 
 
@@ -15,12 +15,14 @@ def cosine(t, lr_max, T_max, lr_min=0.0, shift=0, half=0.5, ignore_min=False, pe
 
 
 def warmup(t, lr_max, warmup_steps, total_steps, start_factor=0.1, shift=0, from_zero=False, unshifted=False,
-           over_total=False, ramp=None):
+           over_total=False, ramp=None, linear_decay=False):
     if t < warmup_steps:
         start = 0.0 if from_zero else start_factor
         return lr_max * (start + (1 - start) * min(t + shift, warmup_steps) / (ramp or warmup_steps))
     elapsed = t if unshifted else t - warmup_steps
     length = total_steps if over_total else total_steps - warmup_steps
+    if linear_decay:
+        return lr_max * (1 - elapsed / length)
     return lr_max * (1 + math.cos(math.pi * elapsed / length)) / 2
 
 
@@ -40,15 +42,17 @@ def soft(z, t):
     return np.sign(z) * np.maximum(np.abs(z) - t, 0.0)
 
 
-def stop_early(val_losses, patience, late=0, ties=False, one_based=False, best_is_stop=False):
+def stop_early(val_losses, patience, late=0, ties=False, one_based=False, best_is_stop=False, previous=False,
+               end_at_length=False):
     best = 0
     for epoch, loss in enumerate(val_losses):
-        if loss < val_losses[best] or (ties and epoch > 0 and loss == val_losses[best]):
+        reference = val_losses[epoch - 1] if previous and epoch > 0 else val_losses[best]
+        if loss < reference or (ties and epoch > 0 and loss == val_losses[best]):
             best = epoch
         elif epoch - best >= patience + late:
             break
     else:
-        epoch = len(val_losses) - 1
+        epoch = len(val_losses) if end_at_length else len(val_losses) - 1
     if best_is_stop:
         best = epoch
     return (best + 1, epoch + 1) if one_based else (best, epoch)
@@ -73,6 +77,7 @@ CH06 = [
     ("task1", lambda *a: cosine(*a, shift=-1), "FAIL", "off by one update (one late)"),
     ("task1", lambda *a: cosine(*a, half=1.0), "FAIL", "the 1/2 is missing"),
     ("task1", lambda *a: cosine(*a, ignore_min=True), "FAIL", "lr_min is ignored"),
+    ("task1", lambda t, lr_max, T_max, lr_min=0.0: cosine(t, lr_max, T_max, lr_min) - lr_min, "FAIL", "add lr_min"),
     ("task1", lambda t, lr_max, T_max, lr_min=0.0: lr_min + cosine(t, lr_max, T_max), "FAIL",
      "scale the cosine by (lr_max - lr_min)"),
     ("task1", lambda t, lr_max, T_max, lr_min=0.0: cosine(t, lr_max, T_max, lr_min, period=T_max - 1), "FAIL",
@@ -91,6 +96,9 @@ CH06 = [
     ("task2", lambda t, lr_max, w, total, s=0.1: warmup(t, lr_max, w, total, s, ramp=w - 1), "FAIL",
      "not warmup_steps - 1"),
     ("task2", lambda *a: warmup(*a, over_total=True), "FAIL", "lasts total_steps - warmup_steps updates"),
+    ("task2", lambda t, lr_max, w, total, s=0.1: warmup(t, lr_max, w, total, s, ramp=w + 1), "FAIL",
+     "not warmup_steps + 1"),
+    ("task2", lambda *a: warmup(*a, linear_decay=True), "FAIL", "not a straight line"),
     ("task2", lambda *a: warmup(*a, unshifted=True, over_total=True), "FAIL",
      "must start at t = warmup_steps and last total_steps - warmup_steps"),
     ("task3", clip, "PASS", "[30, -40], norm 50, becomes [3, -4], norm 5, same direction"),
@@ -121,11 +129,17 @@ CH06 = [
     ("task4", lambda w, grad, lr, lam: soft(w, lr * lam) - lr * grad, "FAIL", "take the gradient step first"),
     ("task4", lambda w, grad, lr, lam: soft(w, lr * lam), "FAIL", "the gradient step is missing"),
     ("task4", lambda w, grad, lr, lam: np.maximum(np.abs(w - lr * grad) - lr * lam, 0.0), "FAIL", "the sign is lost"),
+    ("task4", lambda w, grad, lr, lam: np.sign(w) * np.maximum(np.abs(w - lr * grad) - lr * lam, 0.0), "FAIL",
+     "take the sign of z = w - lr * grad"),
+    ("task4", lambda w, grad, lr, lam: np.where(np.abs(w - lr * grad) <= lr * lam, 0.0, w - lr * grad), "FAIL",
+     "that is a hard threshold"),
     ("task5", stop_early, "PASS", "patience 6 waited long enough to find the lower loss at epoch 9"),
     ("task5", stub(5), "TODO", "not implemented yet"),
     ("task5", lambda *a: stop_early(*a, late=1), "FAIL", "stopped one epoch late"),
     ("task5", lambda *a: stop_early(*a, late=-1), "FAIL", "stopped one epoch early"),
     ("task5", lambda *a: stop_early(*a, ties=True), "FAIL", "an equal loss is not an improvement"),
+    ("task5", lambda *a: stop_early(*a, previous=True), "FAIL", "compare each epoch with the best loss so far"),
+    ("task5", lambda *a: stop_early(*a, end_at_length=True), "FAIL", "not len(val_losses)"),
     ("task5", lambda *a: stop_early(*a, one_based=True), "FAIL", "epochs are numbered from 0"),
     ("task5", lambda *a: stop_early(*a, best_is_stop=True), "FAIL",
      "you returned the epoch you stopped at as the best"),
@@ -138,7 +152,10 @@ CH06 = [
     ("task6", lambda t, total_steps: 0.3, "FAIL", "a constant learning rate stalls at its noise floor"),
     ("task6", lambda t, total_steps: 0.3 * 0.99**t, "FAIL", "add up to too little to cross the flat direction"),
     ("task6", lambda t, total_steps: 1.5 * (1 - t / total_steps), "FAIL", "your schedule diverged"),
-    ("task6", lambda t, total_steps: 0.3 if t < total_steps - 100 else 0.05, "FAIL", "not yet below 1e-4"),
+    ("task6", lambda t, total_steps: 0.3 if t < total_steps - 100 else 0.05, "FAIL", "end with smaller learning rates"),
+    ("task6", lambda t, total_steps: 0.3 if t < total_steps - 100 else 0.003, "FAIL", "dropped more than 10 times"),
+    ("task6", lambda t, total_steps: 0.3 if t < total_steps - 300 else 1e-4, "FAIL", "too late and too abruptly"),
+    ("task6", lambda t, total_steps: cosine(t, 0.3, total_steps, 0.03), "FAIL", "end with smaller learning rates"),
     ("task6", lambda t, total_steps: -0.1, "FAIL", "finite number >= 0"),
 ]
 

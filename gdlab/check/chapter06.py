@@ -37,11 +37,12 @@ def _soft_threshold(z, t):
     return np.sign(z) * np.maximum(np.abs(z) - t, 0.0)
 
 
-def _stop(losses, patience, improves=lambda new, best: new < best, late=0):
-    """(best_epoch, stop_epoch) of early stopping; `improves` and `late` plant the known mistakes."""
+def _stop(losses, patience, improves=lambda new, best: new < best, late=0, against_previous=False):
+    """(best_epoch, stop_epoch) of early stopping; `improves`, `late` and `against_previous` plant the known
+    mistakes (against_previous: an epoch improves when it beats the epoch before it, not the best so far)."""
     best = 0
     for epoch, loss in enumerate(losses):
-        if improves(loss, losses[best]):
+        if improves(loss, losses[epoch - 1] if against_previous and epoch > 0 else losses[best]):
             best = epoch
         elif epoch - best >= patience + late:
             return best, epoch
@@ -92,6 +93,8 @@ class ch06(Chapter):
             "the 1/2 is missing: (1 + cos) runs from 2 to 0, so halve it": _cosine(t, lr_max, T, lr_min, half=1.0),
             "lr_min is ignored: the schedule must end at lr_min, lr_min + (lr_max - lr_min)(1 + cos(πt/T)) / 2":
                 _cosine(t, lr_max, T),
+            "add lr_min: (lr_max - lr_min)(1 + cos(πt/T)) / 2 runs from lr_max - lr_min down to 0; the schedule "
+            "runs from lr_max down to lr_min": _cosine(t, lr_max, T, lr_min) - lr_min,
             "scale the cosine by (lr_max - lr_min), not lr_max: yours starts above lr_max":
                 lr_min + _cosine(t, lr_max, T),
             "divide by T_max, not T_max - 1: the cosine reaches its bottom at t = T_max":
@@ -130,6 +133,11 @@ class ch06(Chapter):
                 _warmup_cosine(t, lr_max, warmup, total, start, decay_over=total),
             "the cosine must start at t = warmup_steps and last total_steps - warmup_steps updates":
                 _warmup_cosine(t, lr_max, warmup, total, start, decay_from=0, decay_over=total),
+            "the warm-up reaches lr_max at t = warmup_steps, where the cosine takes over: divide t by "
+            "warmup_steps, not warmup_steps + 1": _warmup_cosine(t, lr_max, warmup, total, start, ramp=warmup + 1),
+            "after the warm-up the decay follows a cosine, (1 + cos(π (t - W) / (T - W))) / 2, not a straight line":
+                np.where(t < warmup, _warmup_cosine(t, lr_max, warmup, total, start),
+                         lr_max * (1 - (t - warmup) / (total - warmup))),
         })
         return (f"equals SequentialLR([LinearLR(start_factor={start}, total_iters={warmup}), "
                 f"CosineAnnealingLR(T_max={total - warmup})], milestones=[{warmup}]) at all {total + 1} updates.")
@@ -171,8 +179,8 @@ class ch06(Chapter):
 
     def task4(ista_step):
         "the soft-threshold (L1 proximal) step"
-        w = np.array([1.0, -0.5, 0.05, -0.01, 0.0, 2.0])
-        grad = np.array([0.5, -1.0, 0.1, 0.3, -0.04, -1.0])
+        w = np.array([1.0, -0.5, 0.05, -0.01, 0.0, 2.0, 0.02])
+        grad = np.array([0.5, -1.0, 0.1, 0.3, -0.04, -1.0, 1.0])  # the last weight crosses 0 in the gradient step
         lr, lam = 0.1, 0.5
         given_w, given_grad = w.copy(), grad.copy()
         z = w - lr * grad
@@ -192,6 +200,11 @@ class ch06(Chapter):
             "the gradient step is missing: soft-threshold z = w - lr * grad, not w": _soft_threshold(w, lr * lam),
             "the sign is lost: the soft-threshold keeps the sign of z, sign(z) * max(|z| - lr * lam, 0)":
                 np.maximum(np.abs(z) - lr * lam, 0.0),
+            "take the sign of z = w - lr * grad, the point after the gradient step, not of w: a weight can change "
+            "sign in the gradient step (and sign(w) is 0 at w = 0, where ISTA starts)":
+                np.sign(w) * np.maximum(np.abs(z) - lr * lam, 0.0),
+            "that is a hard threshold: it zeroes the entries with |z| <= lr * lam but leaves the others at z; the "
+            "soft-threshold also moves every other entry toward 0 by lr * lam": np.where(np.abs(z) <= lr * lam, 0.0, z),
         })
         if not (np.array_equal(given_w, w) and np.array_equal(given_grad, grad)):
             fail("your function changed w or grad in place; return a new array.")
@@ -213,27 +226,35 @@ class ch06(Chapter):
     def task5(early_stopping):
         "early stopping with patience"
         bumpy = [1.0, 0.8, 0.6, 0.55, 0.57, 0.55, 0.58, 0.6, 0.62, 0.5, 0.7]
-        cases = [(bumpy, 3), (bumpy, 6), ([1.0, 0.9, 0.8, 0.7, 0.65], 2), ([0.5, 0.6, 0.7, 0.4], 1)]
+        cases = [([1.0, 0.5, 0.7, 0.6, 0.65, 0.62], 2),  # 0.6 beats the epoch before it, not the best: no improvement
+                 (bumpy, 3), (bumpy, 6), ([1.0, 0.9, 0.8, 0.7, 0.65], 2), ([0.5, 0.6, 0.7, 0.4], 1)]
         for losses, patience in cases:
             expected = _stop(losses, patience)
             got = call(early_stopping, list(losses), patience)
             if not isinstance(got, (tuple, list)) or len(got) != 2:
                 fail(f"early_stopping should return two numbers, (best_epoch, stop_epoch); got {got!r}.")
             got = [number(v, "early_stopping(...)" + f"[{k}]") for k, v in enumerate(got)]
-            close(got, expected, f"your (best_epoch, stop_epoch) for val_losses = {losses}, patience = {patience}", {
+            mistakes = {
                 "stopped one epoch late: stop as soon as epoch - best_epoch >= patience":
                     _stop(losses, patience, late=1),
                 "stopped one epoch early: stop when `patience` epochs in a row have not improved, "
                 "epoch - best_epoch >= patience": _stop(losses, patience, late=-1),
                 "an equal loss is not an improvement: update the best only when the loss is strictly lower (<)":
                     _stop(losses, patience, improves=lambda new, best: new <= best),
+                "compare each epoch with the best loss so far, not with the epoch before it: a loss that beats "
+                "its predecessor but not the best is no improvement": _stop(losses, patience, against_previous=True),
                 "epochs are numbered from 0 (the first loss is epoch 0)": [v + 1 for v in expected],
                 "you returned the epoch you stopped at as the best; return the best epoch, whose weights early "
                 "stopping keeps": [expected[1], expected[1]],
                 "that is the lowest loss of the whole list: early stopping cannot see the epochs after it stops":
                     [int(np.argmin(losses)), expected[1]],
                 "swapped: return (best_epoch, stop_epoch)": expected[::-1],
-            })
+            }
+            if expected[1] == len(losses) - 1:  # the list ended before patience ran out
+                mistakes["when the list ends first, stop_epoch is its last epoch, len(val_losses) - 1, not "
+                         "len(val_losses)"] = [expected[0], len(losses)]
+            close(got, expected, f"your (best_epoch, stop_epoch) for val_losses = {losses}, patience = {patience}",
+                  mistakes)
         return ("best epoch 3, stopped at 6 with patience 3; patience 6 waited long enough to find the lower loss at "
                 "epoch 9.")
 
@@ -258,5 +279,11 @@ class ch06(Chapter):
                 fail(f"{summary}; your learning rates add up to too little to cross the flat direction "
                      f"(exp(-2 μ Σ lr) = {np.exp(-2 * mu * lrs.sum()):.1g} with μ = {mu:.3f}): keep lr large for "
                      "longer.")
+            late = lrs[int(0.8 * len(lrs)):]  # the last 20 % of the updates
+            if late.max() >= 10 * lrs[-1]:
+                fail(f"{summary}; not yet below 1e-4: your learning rate dropped more than 10 times within the last "
+                     "20 % of the updates, too late and too abruptly for the small rates to average out the noise "
+                     "that the large ones left. Decay gradually (cosine, linear, or several steps) so that the small "
+                     "rates have time to settle.")
             fail(f"{summary}; not yet below 1e-4: end with smaller learning rates.")
         return f"{summary}, about {float(f'{floor / final:.1g}'):.0f} times lower."
