@@ -87,10 +87,12 @@ def _run(f, grad, x0, update, steps, tol, advice):
     """Iterate x = update(x, grad(x)) and record a Trace; shared by every descent method.
 
     Everything is checked once, at x0; the loop then does only the maths and the bookkeeping, with the
-    divergence rule on plain floats (a step of a 2-parameter run costs a few microseconds)."""
+    divergence rule on plain floats (a step of a 2-parameter run costs a few microseconds).
+    tol=None never stops on the gradient: every run takes all `steps` (unless it diverges). Use it with
+    momentum, which keeps moving x where the gradient is exactly zero."""
     x = as_point(x0, "x0", getattr(f, "dim", None))
     steps = count(steps, "steps")
-    tol = non_negative(tol, "tol")
+    tol = None if tol is None else non_negative(tol, "tol")
     f, grad = _unchecked(f, grad)
     xs, losses, grad_norms = [], [], []
     status = "max_steps"
@@ -109,17 +111,19 @@ def _run(f, grad, x0, update, steps, tol, advice):
             if not (abs(loss) <= limit and math.isfinite(g_norm)):  # diverged(loss, losses[0]), on floats
                 status = "diverged"
                 break
-            if g_norm <= tol:
+            if tol is not None and g_norm <= tol:
                 status = "converged"
                 break
             if k < steps:
                 x = update(x, g)
     k = len(xs) - 1
-    message = {
-        "converged": f"converged in {k} steps: loss {loss:.6g}, |grad| {g_norm:.2e} <= tol {tol:.0e}",
-        "diverged": f"diverged at step {k}: loss {loss:.3g}; {advice}",
-        "max_steps": f"stopped after {k} steps (max_steps): loss {loss:.6g}, |grad| {g_norm:.2e} > tol {tol:.0e}",
-    }[status]
+    if status == "converged":
+        message = f"converged in {k} steps: loss {loss:.6g}, |grad| {g_norm:.2e} <= tol {tol:.0e}"
+    elif status == "diverged":
+        message = f"diverged at step {k}: loss {loss:.3g}; {advice}"
+    else:
+        message = (f"stopped after {k} steps (max_steps): loss {loss:.6g}, |grad| {g_norm:.2e}"
+                   + ("" if tol is None else f" > tol {tol:.0e}"))
     return Trace(np.array(xs), np.array(losses), np.array(grad_norms), status, message)
 
 

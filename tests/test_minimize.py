@@ -59,3 +59,13 @@ def test_an_optimizer_class_instead_of_an_object_says_what_to_do():
     with pytest.raises(TypeError, match=r"optimizer must be an optimizer object, not the class Adam: make one with "
                                         r"its settings, e.g. Adam\(lr=0.01\)"):
         minimize(booth, booth.grad, [0.0, 0.0], optim.Adam)
+
+
+def test_tol_none_runs_every_step_even_through_a_zero_gradient():
+    """Heavy ball keeps moving where the gradient is exactly zero: with tol=None the run goes on."""
+    q = Quadratic(np.diag([1.0, 1.0]))
+    stopped = minimize(q, q.grad, [0.0, 1.5], optim.SGD(lr=1.0, momentum=0.5), steps=5, tol=0.0)
+    assert stopped.status == "converged" and stopped.steps == 1  # lr = 1/L lands on the minimum's gradient zero
+    full = minimize(q, q.grad, [0.0, 1.5], optim.SGD(lr=1.0, momentum=0.5), steps=5, tol=None)
+    assert full.status == "max_steps" and full.steps == 5 and full.xs[2][1] == -0.75
+    assert "tol" not in full.message

@@ -23,7 +23,7 @@ from gdlab.widgets._explorer import (
 )
 
 OBJECTIVES = {  # menu label -> (objective, usual start)
-    "1-D: f(x) = x^2": (functions.Quadratic([[2.0]], name="f(x) = x^2"), (2.5,)),
+    "1-D: f(x) = x²": (functions.Quadratic([[2.0]], name="f(x) = x²"), (2.5,)),
     "2-D: elongated quadratic (k = 10)": (functions.Quadratic(np.diag([1.0, 10.0]), name="elongated quadratic"),
                                           (-2.5, 1.5)),
     "2-D: Rosenbrock": (functions.rosenbrock, (-1.5, 2.0)),
@@ -32,7 +32,7 @@ OBJECTIVES = {  # menu label -> (objective, usual start)
 LOSS_FLOOR = 1e-12  # the lowest f - f* the loss axis shows
 
 
-def lr_explorer(objective="1-D: f(x) = x^2", x0=None, lr=0.1, steps=40):
+def lr_explorer(objective="1-D: f(x) = x²", x0=None, lr=0.1, steps=40):
     """Learning rate vs. what gradient descent does: too small, right, too large, divergent.
 
     objective: a menu entry, the name of one ("himmelblau"), or any 1-D or 2-D gdlab Objective with known
@@ -68,7 +68,7 @@ def lr_explorer(objective="1-D: f(x) = x^2", x0=None, lr=0.1, steps=40):
             top = float(f(corners).max())
             shown["curve"], shown["path_box"] = None, tuple(box)
             path_panel = Panel(f"{f.name}: gradient descent", "x\u2081", "x\u2082", landscape=landscape(f, tuple(box)),
-                               drag="xy")
+                               drag="xy", legend="upper center")  # the corners hold Himmelblau's minima
         loss_panel = Panel("Loss per step", "step", "f(x) \u2212 f*", ylog=True, legend=None)
         loss_top = 10 ** np.ceil(np.log10(max(top - f.f_min, 1.0)) + 1)
         shown.update(objective=f, panels=(path_panel, loss_panel), loss_range=(LOSS_FLOOR, loss_top))

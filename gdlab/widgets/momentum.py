@@ -66,7 +66,7 @@ def momentum_explorer(lr=1.0, momentum=0.0, kappa=100, steps=100, x0=(-2.5, 1.5)
                 Panel("Error along each eigendirection", "step k", "|error component|", ylog=True,
                       legend="lower left"))
         start = np.array([controls["x0"].value, controls["y0"].value])
-        trace = minimize(q, q.grad, start, optim.SGD(lr=lr, momentum=beta), steps=steps, tol=0.0)
+        trace = minimize(q, q.grad, start, optim.SGD(lr=lr, momentum=beta), steps=steps, tol=None)
         rate = max(heavy_ball_rate(lr, beta, eigenvalue) for eigenvalue in q.eigenvalues)
         k = np.arange(len(trace.xs), dtype=float)
         with np.errstate(over="ignore"):
