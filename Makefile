@@ -29,6 +29,7 @@ $(LAB_SETTINGS): binder/overrides.json | $(STAMP)
 	cp binder/overrides.json $@
 
 test: venv
+	$(BIN)/ruff check gdlab tools tests benchmarks conftest.py
 	$(BIN)/python -m pytest -n auto --dist loadfile --nbval --nbval-current-env -m "not browser" tests $(NOTEBOOK_DIRS)
 	$(BIN)/python -m pytest -m browser tests/test_browser.py
 

@@ -101,20 +101,12 @@ def main(argv=None):
         os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")  # what deterministic cuBLAS needs
         torch.use_deterministic_algorithms(True)
     torch.set_num_threads(1)  # one core per process: on the CPU the ranks are the parallelism
-    imported = time.perf_counter()
-    backend = "nccl" if device.type == "cuda" else "gloo"
-    # rank, world size and the rendezvous address come from torchrun's environment variables
-    dist.init_process_group(backend, device_id=device if device.type == "cuda" else None)
-    rank, world_size = dist.get_rank(), dist.get_world_size()
-    batch_size = local_batch_size(args.batch_size, world_size)
-    connected = time.perf_counter()
-
     dtype = DTYPES[args.dtype]
-    X, y = spirals(args.examples, seed=args.seed, dtype=dtype)
-    dataset = TensorDataset(X, y)
-    sampler = DistributedSampler(dataset, num_replicas=world_size, rank=rank, shuffle=True, seed=args.seed)
-    loader = DataLoader(dataset, batch_size=batch_size, sampler=sampler,
-                        pin_memory=device.type == "cuda")
+    imported = time.perf_counter()
+
+    # The same model on every rank (same seed), built before the process group: in torch 2.13, when the first
+    # optimizer (which loads torch._dynamo) comes after init_process_group, the group's threads outlive
+    # destroy_process_group and can crash the process as it exits.
     torch.manual_seed(args.seed)
     model = make_mlp(args.sizes).to(device=device, dtype=dtype)
     optimizer = torch.optim.SGD(model.parameters(), lr=args.lr, momentum=args.momentum)
@@ -124,6 +116,19 @@ def main(argv=None):
         model.load_state_dict(checkpoint["model"])
         optimizer.load_state_dict(checkpoint["optimizer"])
         first_epoch, losses = checkpoint["epoch"], checkpoint["losses"]
+    built = time.perf_counter()
+
+    backend = "nccl" if device.type == "cuda" else "gloo"
+    # rank, world size and the rendezvous address come from torchrun's environment variables
+    dist.init_process_group(backend, device_id=device if device.type == "cuda" else None)
+    rank, world_size = dist.get_rank(), dist.get_world_size()
+    batch_size = local_batch_size(args.batch_size, world_size)
+    connected = time.perf_counter()
+
+    X, y = spirals(args.examples, seed=args.seed, dtype=dtype)
+    dataset = TensorDataset(X, y)
+    sampler = DistributedSampler(dataset, num_replicas=world_size, rank=rank, shuffle=True, seed=args.seed)
+    loader = DataLoader(dataset, batch_size=batch_size, sampler=sampler, pin_memory=device.type == "cuda")
     # DDP broadcasts rank 0's weights and, during backward, all-reduces the gradients and divides them by world_size
     net = DistributedDataParallel(model, device_ids=[local_rank] if device.type == "cuda" else None) \
         if args.sync == "ddp" else model
@@ -147,18 +152,18 @@ def main(argv=None):
     trained = time.perf_counter()
 
     if rank == 0:
-        seconds = {"imports": imported - STARTED, "rendezvous": connected - imported, "set-up": ready - connected,
-                   "training": trained - ready}
+        seconds = {"imports": imported - STARTED, "model and optimizer": built - imported,
+                   "rendezvous": connected - built, "data and DDP": ready - connected, "training": trained - ready}
         torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(), "epoch": args.epochs,
                     "losses": losses, "world_size": world_size, "device": str(device), "seconds": seconds}, args.out)
         processes = f"{world_size} process" + ("es" if world_size > 1 else "")
         print(f"{processes} ({backend} on {device.type}), {batch_size} examples per step in each: "
               f"epochs {first_epoch + 1}-{args.epochs}, {(args.epochs - first_epoch) * len(loader)} steps, loss "
-              f"{losses[first_epoch * len(loader)]:.4f} -> {losses[-1]:.4f}; start-up {ready - STARTED:.1f} s (imports "
-              f"{seconds['imports']:.1f}, rendezvous {seconds['rendezvous']:.1f}, data, model and DDP "
-              f"{seconds['set-up']:.1f}), training {seconds['training']:.2f} s", flush=True)
+              f"{losses[first_epoch * len(loader)]:.4f} -> {losses[-1]:.4f}; start-up {ready - STARTED:.1f} s ("
+              + ", ".join(f"{what} {spent:.1f}" for what, spent in seconds.items() if what != "training")
+              + f"), training {seconds['training']:.2f} s", flush=True)
     dist.barrier()  # no rank leaves before the checkpoint is written
-    del net  # DDP's reducer works with the process group: free it while the group still exists
+    del net  # DDP holds the process group: without it, destroy_process_group frees the group and stops its threads
     dist.destroy_process_group()
 
 

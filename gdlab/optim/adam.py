@@ -43,7 +43,10 @@ class Adam(Optimizer):
 
 
 class AdamW(Adam):
-    """Adam with decoupled weight decay (Loshchilov & Hutter 2019): x -= lr * weight_decay * x each step."""
+    """Adam with decoupled weight decay (Loshchilov & Hutter 2019): x -= lr * weight_decay * x each step.
+
+    torch.optim.AdamW's form: the decay is scaled by lr. The paper's Algorithm 2 scales it by the schedule
+    multiplier eta_t alone (x -= eta_t * lambda * x), so its lambda is torch's lr * weight_decay at eta_t = 1."""
 
     def __init__(self, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=False):
         super().__init__(lr, betas, eps, weight_decay, amsgrad, decoupled_weight_decay=True)

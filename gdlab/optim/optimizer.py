@@ -83,7 +83,8 @@ class Optimizer:
 
     def _weight_decay(self, x, g):
         """weight_decay as an L2 penalty, weight_decay/2 |x|^2 added to the loss: its gradient joins g. Or, for
-        decoupled_weight_decay (AdamW, Loshchilov & Hutter 2019), x itself shrinks by lr * weight_decay * x."""
+        decoupled_weight_decay (AdamW, Loshchilov & Hutter 2019), x itself shrinks by lr * weight_decay * x
+        (torch's form; the paper writes eta_t * lambda * x with eta_t the schedule multiplier)."""
         if not self.weight_decay:
             return g
         if self.decoupled_weight_decay:
