@@ -22,6 +22,7 @@ import time
 STARTED = time.perf_counter()  # before the imports below, so that the start-up time printed at the end counts them
 
 import argparse  # noqa: E402
+import contextlib  # noqa: E402
 import os  # noqa: E402
 import signal  # noqa: E402
 import socket  # noqa: E402
@@ -188,15 +189,33 @@ def finish(process, timeout=300):
     try:
         log = process.communicate(timeout=timeout)[0]
     except subprocess.TimeoutExpired:
-        if sys.platform == "win32":
-            process.kill()
-        else:
-            os.killpg(process.pid, signal.SIGKILL)
+        stop(process)
         log = process.communicate()[0]
         raise RuntimeError(f"torchrun did not finish within {timeout} s and was stopped:\n{log}") from None
     if process.returncode:
         raise RuntimeError(f"torchrun failed with exit code {process.returncode}:\n{log}")
     return log
+
+
+def stop(process):
+    """Kill a launch: torchrun, its process group and its workers (torchrun starts each in a session of its own,
+    so they are found as the launcher's descendants before it dies)."""
+    if sys.platform == "win32":
+        process.kill()
+        return
+    table = subprocess.run(["ps", "-A", "-o", "pid=", "-o", "ppid="], capture_output=True, text=True).stdout
+    children = {}
+    for pid, ppid in (map(int, line.split()) for line in table.splitlines()):
+        children.setdefault(ppid, []).append(pid)
+    family, queue = [], [process.pid]
+    while queue:
+        found = children.get(queue.pop(), [])
+        family += found
+        queue += found
+    os.killpg(process.pid, signal.SIGKILL)
+    for pid in family:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
 
 
 def free_port():

@@ -1,6 +1,8 @@
 """Data-parallel SGD (chapter 12): shard gradients average to the full gradient, and the training script
 gdlab.ddp_train, run as real processes by torchrun, trains the model that one process trains."""
 import os
+import subprocess
+import time
 
 import pytest
 
@@ -90,7 +92,8 @@ def test_two_processes_train_the_model_of_one_process(two_processes):
     assert max(abs(a - b) for a, b in zip(result["losses"], losses)) < 1e-10
     assert sum(losses[-8:]) < sum(losses[:8])  # the last epoch's mean loss is lower
     assert result["epoch"] == 6 and result["world_size"] == 2 and result["device"] == "cpu"
-    assert set(result["seconds"]) == {"imports", "rendezvous", "set-up", "training"}
+    assert set(result["seconds"]) == {"imports", "model and optimizer", "rendezvous", "data and DDP",
+                                      "training"}
 
 
 def test_two_processes_do_the_arithmetic_of_the_simulation_bit_for_bit(two_processes):
@@ -130,12 +133,23 @@ def test_a_failed_launch_shows_its_log(tmp_path):
 
 def test_a_launch_that_runs_too_long_is_stopped_with_its_workers(tmp_path):
     process = ddp_train.launch(["--standalone", "--nproc_per_node=2"], [*ARGS, "--out", str(tmp_path / "w.pt")])
+    for _ in range(300):  # stop it once a worker runs (still importing torch then)
+        if [line for line in running_lines(tmp_path) if "torch.distributed.run" not in line]:
+            break
+        time.sleep(0.1)
     with pytest.raises(RuntimeError, match="torchrun did not finish within 1 s and was stopped"):
         ddp_train.finish(process, timeout=1)
     assert process.poll() is not None
-    if hasattr(os, "killpg"):  # nothing of its process group is left
+    if hasattr(os, "killpg"):  # nothing of its process group is left, and no worker (each has a session of its own)
         with pytest.raises(ProcessLookupError):
             os.killpg(process.pid, 0)
+        assert not running_lines(tmp_path)
+
+
+def running_lines(tmp_path):
+    """`ps` lines of the live processes whose command line names tmp_path."""
+    table = subprocess.run(["ps", "-A", "-ww", "-o", "stat=", "-o", "args="], capture_output=True, text=True).stdout
+    return [line for line in table.splitlines() if str(tmp_path) in line and not line.lstrip().startswith("Z")]
 
 
 @pytest.mark.parametrize("argv, message", [
