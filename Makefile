@@ -18,11 +18,13 @@ $(STAMP): requirements.lock pyproject.toml
 	$(BIN)/pip install --disable-pip-version-check --no-deps -e .
 	touch $@
 
-# JupyterLab's settings for the course (no news prompt on first start), the same file Binder's postBuild installs.
+# JupyterLab's settings for the course (no news prompt on first start) and its server config (explorers' answers sent
+# without delay), the same files Binder's postBuild installs.
 LAB_SETTINGS := $(VENV)/share/jupyter/lab/settings/overrides.json
 
 lab: venv $(LAB_SETTINGS)
-	$(BIN)/jupyter lab --ServerApp.root_dir=. --LabApp.default_url=/lab/tree/notebooks/00_start_here.ipynb $(LAB_ARGS)
+	$(BIN)/jupyter lab --config=binder/jupyter_server_config.py --ServerApp.root_dir=. \
+		--LabApp.default_url=/lab/tree/notebooks/00_start_here.ipynb $(LAB_ARGS)
 
 $(LAB_SETTINGS): binder/overrides.json | $(STAMP)
 	mkdir -p $(dir $@)

@@ -8,6 +8,7 @@ Target: no notebook over 30 s on 2 cores.
 Peak memory is the largest resident set of the kernel or of any process it started and waited for
 (chapter 12's workers). docs/instructor.md quotes these figures.
 """
+import argparse
 import json
 import os
 import platform
@@ -62,7 +63,10 @@ def _cpus():
 
 
 if __name__ == "__main__":
-    folders = ["notebooks", "exercises", "solutions"] if sys.argv[1:] == ["--all"] else ["notebooks"]
-    chosen = ([Path(p).resolve() for p in sys.argv[1:] if p != "--all"]
-              or [nb for folder in folders for nb in sorted((ROOT / folder).glob("*.ipynb"))])
-    main(chosen)
+    parser = argparse.ArgumentParser(description="How long each notebook takes to run, and its peak memory.")
+    parser.add_argument("notebooks", nargs="*", type=Path, help="default: every chapter")
+    parser.add_argument("--all", action="store_true", help="chapters, exercises and solutions")
+    args = parser.parse_args()
+    folders = ["notebooks", "exercises", "solutions"] if args.all else ["notebooks"]
+    main([p.resolve() for p in args.notebooks]
+         or [nb for folder in folders for nb in sorted((ROOT / folder).glob("*.ipynb"))])

@@ -18,7 +18,8 @@ the kernel's answer. Target: at most 16 ms median. The browser's own drawing tim
 kernel can beat: a trait set by the page and answered by the kernel with nothing computed (a drag's path), and
 an empty execute request. Jupyter Server sends the kernel's messages to the browser with Nagle's algorithm on,
 so an answer that follows the kernel's "busy" message waits for the browser's delayed ACK (40 ms on Linux);
---nodelay measures a second time with a server config that turns it off (tests/test_browser.py, NODELAY_CONFIG).
+--nodelay measures a second time with a server config that turns it off (binder/jupyter_server_config.py, which
+`make lab` and Binder use).
 
 The machine is named with its load: on a shared, busy machine the times are upper bounds; re-run on a quiet one.
 """

@@ -203,7 +203,8 @@ def stop(process):
     if sys.platform == "win32":
         process.kill()
         return
-    table = subprocess.run(["ps", "-A", "-o", "pid=", "-o", "ppid="], capture_output=True, text=True).stdout
+    table = subprocess.run(["ps", "-A", "-o", "pid=", "-o", "ppid="], capture_output=True, text=True,
+                           check=True).stdout
     children = {}
     for pid, ppid in (map(int, line.split()) for line in table.splitlines()):
         children.setdefault(ppid, []).append(pid)

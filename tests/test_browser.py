@@ -42,23 +42,9 @@ def without_outputs(notebook, destination):
     destination.write_text(json.dumps(cells), encoding="utf-8")
 
 
-# Jupyter Server writes to the browser's websocket with Nagle's algorithm on: a small message that follows another
-# (a widget's answer after the kernel's "busy") waits for the browser's delayed ACK, 40 ms on Linux. For measuring
-# what the explorers would do without that wait (benchmarks/widgets.py --nodelay), this server config turns it off.
-NODELAY_CONFIG = """
-import tornado.websocket
-
-_write_message = tornado.websocket.WebSocketHandler.write_message
-
-
-def write_message(self, message, binary=False):
-    if self.ws_connection is not None:
-        self.set_nodelay(True)
-    return _write_message(self, message, binary)
-
-
-tornado.websocket.WebSocketHandler.write_message = write_message
-"""
+# The course's server config (make lab, Binder): Jupyter Server writes to the browser's websocket with Nagle's
+# algorithm on, so an explorer's answer waits for the browser's delayed ACK (40 ms on Linux); this turns it off.
+NODELAY_CONFIG = (ROOT / "binder" / "jupyter_server_config.py").read_text(encoding="utf-8")
 
 
 @contextlib.contextmanager
@@ -166,7 +152,7 @@ def lab(tmp_path_factory):
     root = tmp_path_factory.mktemp("lab")
     without_outputs(CHAPTER, root / CHAPTER.name)
     log = root.parent / "jupyterlab.log"
-    with jupyterlab(root, log) as url:
+    with jupyterlab(root, log, nodelay=True) as url:  # as `make lab` and Binder serve it
         yield url, log
 
 

@@ -148,7 +148,8 @@ def test_a_launch_that_runs_too_long_is_stopped_with_its_workers(tmp_path):
 
 def running_lines(tmp_path):
     """`ps` lines of the live processes whose command line names tmp_path."""
-    table = subprocess.run(["ps", "-A", "-ww", "-o", "stat=", "-o", "args="], capture_output=True, text=True).stdout
+    table = subprocess.run(["ps", "-A", "-ww", "-o", "stat=", "-o", "args="], capture_output=True, text=True,
+                           check=True).stdout
     return [line for line in table.splitlines() if str(tmp_path) in line and not line.lstrip().startswith("Z")]
 
 
