@@ -159,7 +159,7 @@ class Frame:
 @dataclass
 class View:
     """All an explorer shows after a change. `panels` change rarely (sent only when they do), `frames` always.
-    status: one or two lines above the plot, coloured by tone (good, bad, neutral); notes: (text, colour)
+    status: one to three lines above the plot, coloured by tone (good, bad, neutral); notes: (text, colour)
     lines below it (one per lane of the race); duration: the time the play button runs through."""
 
     panels: tuple

@@ -280,7 +280,8 @@ function render({ model, el }) {
     "max-width: 1000px; font: 13px system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif";
   const status = document.createElement("div");
   status.setAttribute("role", "status");
-  status.style.cssText = "white-space: pre-line; font-weight: 600; min-height: 2.6em; padding: 0 8px";
+  // room for three lines, the most any explorer says: a status that grows would move the plot under a dragging pointer
+  status.style.cssText = "white-space: pre-line; font-weight: 600; line-height: 1.3; min-height: 3.9em; padding: 0 8px";
   const toolbar = document.createElement("div");
   toolbar.style.cssText = "display: flex; gap: 12px; align-items: center; padding: 4px 8px; flex-wrap: wrap";
   const play = button("\u25b6 Play");
