@@ -185,6 +185,15 @@ def test_optimizer_race_lanes_are_minimize_runs_reused_for_shorter_races_and_red
     assert box.status == "pick an optimizer in one of the lanes" and not box.lines
 
 
+def test_optimizer_race_calls_lanes_that_all_solved_the_problem_a_tie():
+    assert race.standings({"1 SGD": 0.5, "2 Adam": 0.01}, 200) == ("lowest f after 200 steps: 2 Adam", "neutral")
+    finals = {"1 SGD": 3e-7, "2 SGD + momentum": 2.4e-7, "3 Adam": 2e-6}
+    status, tone = race.standings(finals, 200)
+    assert "lanes 1 SGD, 2 SGD + momentum: a tie" in status and tone == "good"
+    box = widgets.optimizer_race(objective="himmelblau", x0=(0.0, 0.0))  # momentum and Adam both end below 1e-6
+    assert box.status.endswith("in lanes 2 SGD + momentum, 3 Adam: a tie")
+
+
 def test_optimizer_race_moves_the_start_sliders_into_each_objectives_domain():
     box = widgets.optimizer_race()
     for name, (f, start) in race.OBJECTIVES.items():

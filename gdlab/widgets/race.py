@@ -40,6 +40,7 @@ RACERS = [NONE, "SGD", "SGD + momentum", "Nesterov", *[name for name in optim.OP
 LANES = [("SGD", 1.5e-3, 0.0), ("SGD + momentum", 1e-3, 0.9), ("Adam", 0.1, 0.9), (NONE, 0.01, 0.9)]
 COLOURS = [VERMILLION, BLUE, GREEN, PURPLE]
 LOSS_RANGE = (1e-10, 1e6)
+SOLVED = 1e-6  # f - f* below which chapter 05's race calls a run solved
 
 
 def racer(name, lr, beta):
@@ -84,6 +85,9 @@ def standings(finals, steps):
         return f"lane {', '.join(diverged)} diverged: try a smaller lr", "bad"
     if not finals:
         return "pick an optimizer in one of the lanes", "neutral"
+    solved = [lane for lane, gap in finals.items() if gap <= SOLVED]
+    if len(solved) > 1:  # below SOLVED the order is decided by digits that do not matter
+        return f"after {steps} steps, f - f* \u2264 {SOLVED:.0e} in lanes {', '.join(solved)}: a tie", "good"
     return f"lowest f after {steps} steps: {min(finals, key=finals.get)}", "neutral"
 
 
