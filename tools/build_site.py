@@ -8,7 +8,9 @@ Links to notebooks (.ipynb) and guides (.md) are pointed at their pages, anchors
 pages link to (a script, a gdlab module) are copied beside them; a link to nothing stops the build.
 A widget needs a kernel, so an output that carries a static image beside its widget view shows the image,
 and any other widget output a note saying where it runs. The only script loaded is MathJax, version pinned.
-nbconvert with a small template (tools/site_template/) does the rendering: no dependency beyond the lock.
+nbconvert with a small template (tools/site_template/) does the rendering: no dependency beyond the lock, and
+it builds offline. Jupyter Book 1 would add a Sphinx stack to the lock for the same pages; Jupyter Book 2
+fetches its theme from the network at build time.
 """
 import html
 import posixpath
