@@ -88,7 +88,8 @@ def local_batch_size(batch_size, world_size):
 
 
 def average_gradients(model):
-    """What DDP does during backward: sum each gradient over the ranks, divide by their number."""
+    """The average DDP computes during backward, after it: sum each gradient over the ranks, divide by their number
+    (DDP divides first, then sums: with two ranks the same bits, since halving is exact)."""
     for p in model.parameters():
         dist.all_reduce(p.grad, op=dist.ReduceOp.SUM)
         p.grad /= dist.get_world_size()
@@ -130,7 +131,7 @@ def main(argv=None):
     dataset = TensorDataset(X, y)
     sampler = DistributedSampler(dataset, num_replicas=world_size, rank=rank, shuffle=True, seed=args.seed)
     loader = DataLoader(dataset, batch_size=batch_size, sampler=sampler, pin_memory=device.type == "cuda")
-    # DDP broadcasts rank 0's weights and, during backward, all-reduces the gradients and divides them by world_size
+    # DDP broadcasts rank 0's weights and, during backward, divides each gradient by world_size and all-reduces it
     net = DistributedDataParallel(model, device_ids=[local_rank] if device.type == "cuda" else None) \
         if args.sync == "ddp" else model
     loss_fn = torch.nn.BCEWithLogitsLoss()
@@ -164,7 +165,7 @@ def main(argv=None):
               + ", ".join(f"{what} {spent:.1f}" for what, spent in seconds.items() if what != "training")
               + f"), training {seconds['training']:.2f} s", flush=True)
     dist.barrier()  # no rank leaves before the checkpoint is written
-    del net  # DDP holds the process group: without it, destroy_process_group frees the group and stops its threads
+    del net  # DDP keeps a reference to the process group: drop it, so destroy_process_group can free it
     dist.destroy_process_group()
 
 
