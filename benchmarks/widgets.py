@@ -12,14 +12,14 @@ the steadier figure; the verdict is on the wall clock, what a reader waits.
 
 Browser (needs /usr/bin/chromium and playwright, as tests/test_browser.py): a notebook with the five explorers
 runs in JupyterLab; the start point is dragged across each plot and sliders are moved with the keyboard. Times
-are taken in the page with performance.now(): from the pointer or key event to the end of the repaint that shows
-the kernel's answer. Target: at most 16 ms median. The browser's own drawing time and the start point's repaint
-(drawn at once, before the kernel answers) are printed beside it, with two round trips that no answer from the
-kernel can beat: a trait set by the page and answered by the kernel with nothing computed (a drag's path), and
-an empty execute request. Jupyter Server sends the kernel's messages to the browser with Nagle's algorithm on,
-so an answer that follows the kernel's "busy" message waits for the browser's delayed ACK (40 ms on Linux);
---nodelay measures a second time with a server config that turns it off (binder/jupyter_server_config.py, which
-`make lab` and Binder use).
+are taken in the page with performance.now(): from the pointer or key event (for a drag in Chromium, the
+pointerrawupdate event that sent the request) to the end of the repaint that shows the kernel's answer. Target:
+at most 16 ms median. The browser's own drawing time and the start point's repaint (drawn at once, before the
+kernel answers) are printed beside it, with two round trips that no answer from the kernel can beat: a trait
+set by the page and answered by the kernel with nothing computed (a drag's path), and an empty execute request.
+Jupyter Server sends the kernel's messages to the browser with Nagle's algorithm on, so an answer that follows
+the kernel's "busy" message waits for the browser's delayed ACK (40 ms on Linux); --nodelay measures a second
+time with a server config that turns it off (binder/jupyter_server_config.py, which `make lab` and Binder use).
 
 The machine is named with its load: on a shared, busy machine the times are upper bounds; re-run on a quiet one.
 """

@@ -1,5 +1,6 @@
 """A learner's view: JupyterLab in a real Chromium runs chapter 04, the reader drags the start point of the
-momentum explorer onto an eigenvector, and the plot redraws the recomputed path.
+momentum explorer onto an eigenvector, and the plot redraws the recomputed path; then off it again, as in a browser
+without Chromium's pointerrawupdate.
 
 Marked `browser`: run it on its own, not in the xdist pool of `make test` (`pytest -m browser tests/test_browser.py`).
 Needs Debian's Chromium at /usr/bin/chromium (`apt-get install -y chromium`; `.ci/run` installs it) and Python's
@@ -188,6 +189,17 @@ def test_dragging_the_start_onto_an_eigenvector_redraws_the_recomputed_path(lab,
             assert "on an eigenvector" in explorer.get_by_role("status").inner_text()
             drags = [t for t in explorer.evaluate("node => node.timings")[count:] if t["kind"] == "drag"]
             assert drags, "no repaint answered a drag"
+
+            # Firefox and Safari have no pointerrawupdate (Chromium's early move event): there pointermove asks
+            page.evaluate("window.addEventListener('pointerrawupdate', (event) => event.stopImmediatePropagation(), "
+                          "true)")
+            drag_start(page, explorer, (-1.5, 1.0))
+            deadline = time.monotonic() + 30
+            while explorer.evaluate("node => node.probe().lines[0].first")[1] == 0 and time.monotonic() < deadline:
+                time.sleep(0.05)
+            first = explorer.evaluate("node => node.probe().lines[0].first")
+            assert first == pytest.approx([-1.5, 1.0], abs=0.05), f"without pointerrawupdate the path starts at {first}"
+            assert "on an eigenvector" not in explorer.get_by_role("status").inner_text()
 
             slider = page.get_by_role("slider").first  # the explorer's lr slider: keyboard, as a reader may use it
             slider.focus()

@@ -1,6 +1,7 @@
 """Drive every explorer without a browser: set controls or drag the start as the browser does, then check that
 what the plot is sent equals gdlab's own computation."""
 import base64
+import json
 import shutil
 import subprocess
 import warnings
@@ -321,3 +322,18 @@ def test_the_javascript_is_a_valid_es_module(tmp_path):
     shutil.copy(Path(widgets.__file__).with_name("explorer.js"), module)
     checked = subprocess.run(["node", "--check", str(module)], check=False, capture_output=True, text=True)
     assert checked.returncode == 0, checked.stderr
+
+
+ROOT = Path(__file__).resolve().parents[1]
+EXPLORER_CHAPTERS = sorted(ROOT.glob("notebooks/0[2-7]_*.ipynb"))
+
+
+@pytest.mark.parametrize("chapter", EXPLORER_CHAPTERS, ids=[p.stem[:2] for p in EXPLORER_CHAPTERS])
+def test_a_saved_chapter_carries_the_explorer_javascript_gdlab_ships(chapter):
+    """JupyterLab draws a notebook's saved widget state before a kernel runs: an explorer saved with an older
+    explorer.js would behave differently until the cell is run (re-execute the chapter after editing the JS)."""
+    shipped = (ROOT / "gdlab" / "widgets" / "explorer.js").read_text(encoding="utf-8")
+    state = json.loads(chapter.read_text(encoding="utf-8"))["metadata"]["widgets"]
+    saved = [model["state"]["_esm"] for model in state["application/vnd.jupyter.widget-state+json"]["state"].values()
+             if "_esm" in model["state"]]
+    assert saved and all(esm == shipped for esm in saved), f"{chapter.name} holds another explorer.js"

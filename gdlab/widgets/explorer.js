@@ -305,6 +305,7 @@ function render({ model, el }) {
   let boxes = [], width = 0, ratio = 1, layers = new Map();
   let playing = null, until = Infinity; // playback: the time shown, Infinity when showing everything
   let dragging = false, preview = null; // a drag under way, and the start point under the pointer meanwhile
+  let rawMoves = false; // this drag's moves come as pointerrawupdate too (Chrome, Edge): they send the requests
   let request = null, awaiting = null, sent = 0; // drag requests: the next one to send, the one in flight
 
   const dragPanel = () => figure.findIndex((p) => p.drag);
@@ -448,15 +449,21 @@ function render({ model, el }) {
     }, 2000);
   }
 
-  function moveStart(x, y, eventAt) {
+  /** The start point for a pointer or key at data point (x, y): kept inside the plot, snapped onto a guide line. */
+  function startAt(x, y) {
     const i = dragPanel(), [[x0, x1], [y0, y1]] = ranges(i);
     x = Math.min(Math.max(x, x0), x1);
     y = figure[i].drag === "x" ? (data.panels[i].start || [x, 0])[1] : Math.min(Math.max(y, y0), y1);
-    const guides = figure[i].guides || { x: [], y: [] }, [sx, sy] = scales(i); // snap onto a guide line
+    const guides = figure[i].guides || { x: [], y: [] }, [sx, sy] = scales(i);
     for (const gx of guides.x) if (Math.abs(sx(x) - sx(gx)) < 7) x = gx;
     for (const gy of guides.y) if (Math.abs(sy(y) - sy(gy)) < 7) y = gy;
-    preview = [x, y];
-    request = { x, y, eventAt };
+    return [x, y];
+  }
+
+  /** Show the start at once and ask the kernel for its paths (send: false when a pointerrawupdate asked already). */
+  function moveStart(x, y, eventAt, send = true) {
+    preview = startAt(x, y);
+    if (send) request = { x: preview[0], y: preview[1], eventAt };
     stopPlaying();
     const paintedAt = draw("preview");
     if (paintedAt !== null) root.timings[root.timings.length - 1].latency = paintedAt - eventAt;
@@ -475,14 +482,24 @@ function render({ model, el }) {
     const p = pointerData(event);
     if (!p.inside) return;
     dragging = true;
+    rawMoves = false;
     canvas.setPointerCapture(event.pointerId);
     canvas.style.cursor = "grabbing";
     moveStart(p.x, p.y, event.timeStamp);
   });
+  // Chrome and Edge deliver a pointer move at once as `pointerrawupdate`, and as `pointermove` only with the next
+  // frame (4 ms later, measured): where the browser has it, the kernel is asked from the first; the second repaints.
+  canvas.addEventListener("pointerrawupdate", (event) => {
+    if (!dragging || !boxes.length) return;
+    rawMoves = true;
+    const p = pointerData(event), [x, y] = startAt(p.x, p.y);
+    request = { x, y, eventAt: event.timeStamp };
+    sendLatest();
+  });
   canvas.addEventListener("pointermove", (event) => {
     if (dragPanel() < 0 || !boxes.length) return;
     const p = pointerData(event);
-    if (dragging) return moveStart(p.x, p.y, event.timeStamp);
+    if (dragging) return moveStart(p.x, p.y, event.timeStamp, !rawMoves);
     const start = data.panels[dragPanel()]?.start, [sx, sy] = scales(dragPanel());
     const near = start && Math.hypot(sx(start[0]) - p.px, sy(start[1]) - p.py) < 12;
     canvas.style.cursor = near ? "grab" : p.inside ? "crosshair" : "default";
