@@ -80,6 +80,20 @@ def test_number_wants_one_number():
         check.number(np.array([2.5]), "x")
 
 
+def test_hint_on_adds_the_hint_of_a_known_error_message_and_keeps_any_other_failure():
+    def backward():
+        raise RuntimeError("element 0 of tensors does not require grad")
+
+    with pytest.raises(check.Failed) as caught:
+        check.call(backward)
+    with pytest.raises(check.Failed, match="does not require grad.* → call .requires_grad_\\(\\) first\\.$"):
+        check.hint_on(caught.value, {"no attribute": "another hint",
+                                     "does not require grad": "call .requires_grad_() first"})
+    with pytest.raises(check.Failed) as unknown:
+        check.hint_on(caught.value, {"no attribute": "another hint"})
+    assert unknown.value is caught.value
+
+
 def test_a_new_chapter_registers_its_tasks(capsys):
     class ch99(check.Chapter):
         """99 · Demo."""

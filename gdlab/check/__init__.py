@@ -33,6 +33,7 @@ The helpers, all importable from gdlab.check (or gdlab.check.core):
     number(value, name)        one float, or FAIL saying why not
     parts(value, names, name)  the learner's tuple, or FAIL naming the values to return
     fail(message)              FAIL with a hint; it raises Failed, which a check may catch to try another reading
+    hint_on(failure, hints)    re-raise a caught Failed from `call` with the hint of a known error message in it
     as_array(value, name)      a float array (tensors accepted), or FAIL ("did you forget `return`?")
     near(a, b)                 same shape and close, without failing
     show(a)                    a short text of a number or an array, for a hint
@@ -53,6 +54,7 @@ from gdlab.check.core import (
     call,
     close,
     fail,
+    hint_on,
     near,
     number,
     parts,
@@ -60,7 +62,7 @@ from gdlab.check.core import (
     show,
 )
 
-__all__ = ["Result", "Chapter", "run", "call", "close", "number", "parts", "fail",
+__all__ = ["Result", "Chapter", "run", "call", "close", "number", "parts", "fail", "hint_on",
            "as_array", "near", "show", "Failed", "NotDone"]
 
 

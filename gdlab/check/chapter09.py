@@ -1,18 +1,10 @@
 """Checks for exercises/09_pytorch_autograd.ipynb."""
 import numpy as np
 
-from gdlab.check.core import Chapter, Failed, as_array, call, close, fail, near
+from gdlab.check.core import Chapter, Failed, as_array, call, close, fail, hint_on, near
 from gdlab.data import StandardScaler, linear_regression, purchase
 from gdlab.functions import Rosenbrock
 from gdlab.models import logistic_grad, mse_grad, mse_loss
-
-
-def _hint_on(failure, hints):
-    """Re-raise `failure` (a FAIL naming an exception) with the hint for the first known message in it."""
-    for message, hint in hints.items():
-        if message in str(failure):
-            fail(f"{failure} → {hint}.")
-    raise failure
 
 
 def _float32_hint(got, expected, where, advice="Make your tensors float64: torch.tensor(..., dtype=torch.float64)"):
@@ -81,7 +73,7 @@ class ch09(Chapter):
             try:
                 got = call(autograd_gradient, f, given)
             except Failed as failure:
-                _hint_on(failure, {
+                hint_on(failure, {
                     "does not require grad": "autograd has nothing to differentiate: make the tensor with "
                                              "requires_grad=True, then call backward() on the loss",
                     "Can't call numpy() on Tensor that requires grad": "use t.grad, or t.detach().numpy()",
@@ -126,7 +118,7 @@ class ch09(Chapter):
                     fail(f"{failure} → one step works, the second does not: `w = w - lr * w.grad` under "
                          "torch.no_grad() makes a new tensor that does not require grad, so the next loss has no "
                          "graph to w; update in place, `w -= lr * w.grad` (under no_grad), or call optimizer.step().")
-            _hint_on(failure, {
+            hint_on(failure, {
                 "same dtype": "X and y are float64: create w and b with dtype=torch.float64 too",
                 "does not require grad": "create w and b with requires_grad=True",
                 "leaf Variable that requires grad is being used in an in-place operation":
@@ -176,7 +168,7 @@ class ch09(Chapter):
         try:
             got = call(hessian_vector_product, _rosenbrock_t, torch.tensor(x), torch.tensor(v))
         except Failed as failure:
-            _hint_on(failure, {"does not require grad": "the gradient carries no graph to differentiate: compute it "
+            hint_on(failure, {"does not require grad": "the gradient carries no graph to differentiate: compute it "
                                                         "with create_graph=True, from an x with requires_grad=True"})
         _not_a_tuple(got, "your H v")
         if isinstance(got, tuple) and len(got) == 2:
@@ -251,7 +243,7 @@ class ch09(Chapter):
             try:
                 call(y.backward)
             except Failed as failure:
-                _hint_on(failure, {
+                hint_on(failure, {
                     "'float' object is not iterable": "local_grads must be a tuple, one local derivative per parent: "
                     "(k * self.data ** (k - 1),), with the comma; (a) without a comma is just a",
                     "'int' object is not iterable": "local_grads must be a tuple, one local derivative per parent: "

@@ -5,7 +5,7 @@ Every check runs on the CPU in float64 with seeded generators, so its line is th
 
 import numpy as np
 
-from gdlab.check.core import Chapter, Failed, as_array, call, close, fail, number, show
+from gdlab.check.core import Chapter, Failed, as_array, call, close, fail, hint_on, number, show
 
 
 def _regression(n, seed=0):
@@ -16,14 +16,6 @@ def _regression(n, seed=0):
     X = torch.randn(n, 3, generator=g, dtype=torch.float64)
     y = torch.sin(X[:, :1]) + X[:, 1:2] * X[:, 2:3] + 0.1 * torch.randn(n, 1, generator=g, dtype=torch.float64)
     return X, y
-
-
-def _hint_on(failure, hints):
-    """Re-raise `failure` (a FAIL naming an exception) with the hint for the first known message in it."""
-    for message, hint in hints.items():
-        if message in str(failure):
-            fail(f"{failure} → {hint}.")
-    raise failure
 
 
 def _step(model, optimizer, xb, yb, mistake=None):
@@ -68,7 +60,7 @@ def _stepped(step, batches, **kwargs):
     try:
         losses = [call(step, model, optimizer, xb, yb, **kwargs) for xb, yb in batches]
     except Failed as failure:
-        _hint_on(failure, {
+        hint_on(failure, {
             "does not require grad": "the loss has no graph to differentiate: was the forward pass run under "
                                      "torch.no_grad()? Compute the loss with gradients on",
             "leaf Variable that requires grad is being used in an in-place operation":
@@ -395,7 +387,7 @@ class ch10(Chapter):
         except Failed as failure:
             none_grad = ("a weight's .grad is None: call loss.backward() before reading the gradients, and "
                          "model.zero_grad() before backward(), not after (it sets them to None)")
-            _hint_on(failure, {"'NoneType' object has no attribute": none_grad, "not NoneType": none_grad})
+            hint_on(failure, {"'NoneType' object has no attribute": none_grad, "not NoneType": none_grad})
         stale = network()
         loss_fn(stale(X), y).backward()
         model = network()

@@ -42,6 +42,15 @@ def fail(message) -> NoReturn:
     raise Failed(message)
 
 
+def hint_on(failure, hints):
+    """Re-raise `failure` (a Failed naming an exception, as `call` raises it) with the hint of the first known
+    message in it: hint_on(failure, {"does not require grad": "call .requires_grad_() first"})."""
+    for message, hint in hints.items():
+        if message in str(failure):
+            fail(f"{failure} → {hint}.")
+    raise failure
+
+
 def run(task, test, *args, **kwargs):
     """Run `test(*args, **kwargs)`, print its one-line Result and return it.
 
