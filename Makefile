@@ -77,11 +77,16 @@ test-python-%: .venv-%/.installed
 # no torch): a notebook's own setup cell with google.colab simulated, pip shown to change nothing but gdlab,
 # every explorer built; then the explorer tests and every notebook that needs no torch, outputs compared strictly.
 COLAB_VENV := .venv-colab
+# Deprecations inside Colab's own packages (matplotlib 3.10.0 on pyparsing 3.3, ipywidgets 7.7.1 on traitlets),
+# about 900 lines a run that say nothing of gdlab; gdlab's own deprecation warnings still show.
+COLAB_QUIET = -W "ignore::pyparsing.warnings.PyparsingDeprecationWarning" \
+	-W "ignore:Deprecated in traitlets 4.1:DeprecationWarning"
+
 .PHONY: test-colab
 test-colab: $(COLAB_VENV)/.installed
 	$(COLAB_VENV)/bin/python tools/colab_check.py check
 	PYDEVD_DISABLE_FILE_VALIDATION=1 $(COLAB_VENV)/bin/python -m pytest -n auto --dist loadfile --nbval \
-		--nbval-current-env tests/test_widgets.py $(NOTEBOOK_DIRS)
+		--nbval-current-env $(COLAB_QUIET) tests/test_widgets.py $(NOTEBOOK_DIRS)
 
 $(COLAB_VENV)/.installed: tools/colab_versions.txt requirements.lock
 	rm -rf $(COLAB_VENV)
