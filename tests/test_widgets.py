@@ -337,3 +337,20 @@ def test_a_saved_chapter_carries_the_explorer_javascript_gdlab_ships(chapter):
     saved = [model["state"]["_esm"] for model in state["application/vnd.jupyter.widget-state+json"]["state"].values()
              if "_esm" in model["state"]]
     assert saved and all(esm == shipped for esm in saved), f"{chapter.name} holds another explorer.js"
+
+
+def test_the_training_progress_bar_of_chapter_10_draws_with_this_ipywidgets():
+    """gdlab.nn.train(progress=True) uses tqdm.auto, which in a notebook kernel is tqdm.notebook's widget bar;
+    `make test-colab` runs this with Colab's tqdm and ipywidgets 7.7.1 (chapter 10 itself needs torch)."""
+    from tqdm.notebook import tqdm
+
+    InteractiveShell.instance()
+    with warnings.catch_warnings(), capture_output() as captured:
+        warnings.simplefilter("error")
+        bar = tqdm(range(3), desc="training", unit="epoch")
+        for _ in bar:
+            bar.set_postfix(loss="0.1000")
+    (output,) = captured.outputs
+    assert "application/vnd.jupyter.widget-view+json" in output.data and not captured.stderr
+    progress = bar.container.children[1]
+    assert (progress.value, progress.max, progress.bar_style) == (3, 3, "success")
