@@ -77,10 +77,14 @@ test-python-%: .venv-%/.installed
 # no torch): a notebook's own setup cell with google.colab simulated, pip shown to change nothing but gdlab,
 # every explorer built; then the explorer tests and every notebook that needs no torch, outputs compared strictly.
 COLAB_VENV := .venv-colab
-# Deprecations inside Colab's own packages (matplotlib 3.10.0 on pyparsing 3.3, ipywidgets 7.7.1 on traitlets),
-# about 900 lines a run that say nothing of gdlab; gdlab's own deprecation warnings still show.
+# Deprecations inside Colab's own packages (matplotlib 3.10.0 on pyparsing 3.3, ipywidgets 7.7.1 on traitlets,
+# jupyter_client and IPython on Python 3.13), about 900 lines a run that say nothing of gdlab; gdlab's own
+# deprecation warnings still show.
 COLAB_QUIET = -W "ignore::pyparsing.warnings.PyparsingDeprecationWarning" \
-	-W "ignore:Deprecated in traitlets 4.1:DeprecationWarning"
+	-W "ignore:Deprecated in traitlets 4.1:DeprecationWarning" \
+	-W "ignore:datetime.datetime.utcnow:DeprecationWarning" \
+	-W "ignore:There is no current event loop:DeprecationWarning" \
+	-W "ignore:The default datetime adapter:DeprecationWarning"
 
 .PHONY: test-colab
 test-colab: $(COLAB_VENV)/.installed
