@@ -3,6 +3,7 @@
     python benchmarks/widgets.py             # Python time per change, measured inside a Jupyter kernel
     python benchmarks/widgets.py --browser   # and in Chromium (JupyterLab): event -> repainted plot
     python benchmarks/widgets.py --nodelay   # in Chromium twice: JupyterLab as installed, then with TCP_NODELAY
+    python benchmarks/widgets.py --breakdown [EXPLORER]   # where a drag's time goes, hop by hop (lr_explorer)
 
 Python: each control is moved through 15 values across its range, and the start point is dropped at 30 random
 places of the plot (every path recomputed), inside a kernel, so the times include sending the plot's data to
@@ -20,6 +21,10 @@ set by the page and answered by the kernel with nothing computed (a drag's path)
 Jupyter Server sends the kernel's messages to the browser with Nagle's algorithm on, so an answer that follows
 the kernel's "busy" message waits for the browser's delayed ACK (40 ms on Linux); --nodelay measures a second
 time with a server config that turns it off (binder/jupyter_server_config.py, which `make lab` and Binder use).
+
+--breakdown: where one explorer's drag spends its time, hop by hop (JupyterLab with TCP_NODELAY): the page,
+Jupyter Server and the kernel each note when a drag request and the plot data pass them (ms since the epoch, one
+clock on one machine), and each hop's median is printed.
 
 The machine is named with its load: on a shared, busy machine the times are upper bounds; re-run on a quiet one.
 """
@@ -151,10 +156,27 @@ def verdict(name, what, times, target):
             f"{'OK' if wall <= target else 'MISSED' if cpu > target else 'OK in CPU time, MISSED in wall time'}")
 
 
-def browser_times(nodelay=False):
+def browser_test():
+    """tests/test_browser.py, for its JupyterLab and Chromium helpers."""
     spec = importlib.util.spec_from_file_location("test_browser", ROOT / "tests" / "test_browser.py")
     lab = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(lab)
+    return lab
+
+
+def drag_across(lab, page, explorer):
+    """Drag the start point to three places of the plot, 30 pointer moves each; returns the repaints recorded."""
+    count = len(explorer.evaluate("node => node.timings"))
+    for target in ((0.25, 0.25), (0.75, 0.75), (0.25, 0.75)):
+        lab.drag_start(page, explorer, explorer.evaluate(
+            "(node, [u, v]) => node.dragBox().map(([lo, hi], k) => lo + [u, v][k] * (hi - lo))", list(target)),
+            moves=30)
+        time.sleep(1.0)
+    return explorer.evaluate("node => node.timings")[count:]
+
+
+def browser_times(nodelay=False):
+    lab = browser_test()
     import nbformat
     from playwright.sync_api import sync_playwright
 
@@ -190,13 +212,7 @@ def browser_times(nodelay=False):
                     keys += lab.press_and_time(page, explorer, slider, "ArrowLeft", 5)
                 rows.append(("key on a slider -> repaint", keys))
                 if explorer.evaluate("node => node.probe().start"):
-                    count = len(explorer.evaluate("node => node.timings"))
-                    for target in ((0.25, 0.25), (0.75, 0.75), (0.25, 0.75)):
-                        lab.drag_start(page, explorer, explorer.evaluate(
-                            "(node, [u, v]) => node.dragBox().map(([lo, hi], k) => lo + [u, v][k] * (hi - lo))",
-                            list(target)), moves=30)
-                        time.sleep(1.0)
-                    timings = explorer.evaluate("node => node.timings")[count:]
+                    timings = drag_across(lab, page, explorer)
                     for what, kind, key in (("drag event -> repaint, new paths", "drag", "latency"),
                                             ("  of which sent -> repaint", "drag", "roundTrip"),
                                             ("drag event -> start point repainted", "preview", "latency")):
@@ -265,13 +281,140 @@ def empty_requests(page, count=30):
     }""", count)
 
 
+# --breakdown. Each process appends "what time_ms" lines to its trace file (named by an environment variable the
+# server and its kernel inherit). Jupyter Server: a message from the page, and each kernel message it forwards.
+SERVER_TRACE = r"""
+import os as _os, time as _time
+from jupyter_server.services.kernels.connection.channels import ZMQChannelsWebsocketConnection as _Connection
+_trace = open(_os.environ["GDLAB_SERVER_TRACE"], "w", buffering=1)
+_from_page, _to_page = _Connection.handle_incoming_message, _Connection.handle_outgoing_message
+
+def _traced_from_page(self, message):
+    _trace.write(f"from_page {_time.time() * 1e3:.3f}\n")
+    return _from_page(self, message)
+
+def _traced_to_page(self, stream, message):
+    received = _time.time() * 1e3
+    _to_page(self, stream, message)
+    if getattr(stream, "channel", stream) == "iopub":
+        _trace.write(f"to_page {received:.3f} {_time.time() * 1e3:.3f}\n")
+
+_Connection.handle_incoming_message, _Connection.handle_outgoing_message = _traced_from_page, _traced_to_page
+"""
+
+# The kernel: when a drag request arrives, and when the first message it sends after that (the plot data) leaves.
+KERNEL_TRACE = r"""
+import os, time
+import ipywidgets as W
+_trace = open(os.environ["GDLAB_KERNEL_TRACE"], "w", buffering=1)
+_handle, _send, _sends = W.Widget._handle_msg, W.Widget._send, []
+
+def _traced_send(self, message, buffers=None):
+    _sends.append(time.time() * 1e3)
+    return _send(self, message, buffers)
+
+def _traced_handle(self, message):
+    received = time.time() * 1e3
+    _sends.clear()
+    _handle(self, message)
+    drag = message["content"]["data"].get("state", {}).get("drag")
+    if drag and _sends:
+        _trace.write(f"drag {drag[2]} {received:.3f} {_sends[0]:.3f}\n")
+
+W.Widget._send, W.Widget._handle_msg = _traced_send, _traced_handle
+"""
+
+# The page: when each websocket message arrives (performance.now(), before JupyterLab handles it), and its size.
+PAGE_TRACE = """
+window.gdlabArrivals = [];
+const PageSocket = window.WebSocket;
+window.WebSocket = function (...args) {
+  const socket = new PageSocket(...args);
+  socket.addEventListener("message", (event) => window.gdlabArrivals.push(
+    [performance.now(), event.data.byteLength ?? event.data.size ?? event.data.length]));
+  return socket;
+};
+window.WebSocket.prototype = PageSocket.prototype;
+Object.assign(window.WebSocket, { CONNECTING: 0, OPEN: 1, CLOSING: 2, CLOSED: 3 });
+"""
+
+
+def drag_breakdown(name):
+    """Drag the start point of explorer `name` and print the median time of each hop, page -> kernel -> page."""
+    lab = browser_test()
+    import nbformat
+    from playwright.sync_api import sync_playwright
+
+    cells = [nbformat.v4.new_code_cell(KERNEL_TRACE),
+             nbformat.v4.new_code_cell(f"from gdlab import widgets\nwidgets.{name}()")]
+    notebook = nbformat.v4.new_notebook(cells=cells, metadata={"kernelspec": {"name": "python3", "language": "python",
+                                                                              "display_name": "Python 3"}})
+    with tempfile.TemporaryDirectory() as tmp:
+        root, server_trace, kernel_trace = Path(tmp) / "lab", Path(tmp) / "server.txt", Path(tmp) / "kernel.txt"
+        root.mkdir()
+        nbformat.write(notebook, root / "breakdown.ipynb")
+        os.environ.update(GDLAB_SERVER_TRACE=str(server_trace), GDLAB_KERNEL_TRACE=str(kernel_trace))
+        with lab.jupyterlab(root, Path(tmp) / "jupyterlab.log", nodelay=True, extra_config=SERVER_TRACE) as url, \
+                sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=str(lab.CHROMIUM), headless=True, args=lab.CHROMIUM_ARGS)
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.add_init_script(PAGE_TRACE)
+            lab.run_all(page, url, "breakdown.ipynb")
+            explorer = page.locator(".gdlab-explorer").first
+            explorer.scroll_into_view_if_needed()
+            lab.wait_for_paint(explorer, ("resize", "data"), 0)
+            drags = [t for t in drag_across(lab, page, explorer) if t["kind"] == "drag"]
+            arrivals = page.evaluate("window.gdlabArrivals")
+            browser.close()
+        server = [line.split() for line in server_trace.read_text().splitlines()]
+        kernel = {int(seq): (float(received), float(sent)) for _, seq, received, sent in
+                  (line.split() for line in kernel_trace.read_text().splitlines())}
+    from_page = [float(t) for what, t, *_ in server if what == "from_page"]
+    to_page = [(float(received), float(sent)) for what, received, sent in (r for r in server if r[0] == "to_page")]
+    # The page's clock and the server's are not the same clock (the kernel's and the server's are): the websocket's
+    # two legs are measured together, as the page's wait minus the time the server and the kernel account for.
+    hops = {key: [] for key in HOPS}
+    for drag in drags:
+        if drag["seq"] not in kernel:
+            continue
+        event, request = drag["paintedAt"] - drag["latency"], drag["paintedAt"] - drag["roundTrip"]
+        received, data_sent = kernel[drag["seq"]]
+        at_server = max((t for t in from_page if t <= received), default=None)  # the page's last message before it
+        # the plot data: on the server, the first kernel message after the kernel sent it (its "busy" goes before);
+        # on the page, the first message after the request of 2 kB or more (status and slider messages are smaller)
+        server_in, server_out = next(((r, s) for r, s in to_page if r >= data_sent), (None, None))
+        data_arrival = next((t for t, size in arrivals if t >= request and size >= 2000), None)
+        if None in (at_server, server_in, data_arrival):
+            continue
+        times = (request - event, (data_arrival - request) - (server_out - at_server), received - at_server,
+                 data_sent - received, server_in - data_sent, server_out - server_in,
+                 drag["paintedAt"] - data_arrival, drag["latency"])
+        for key, ms in zip(HOPS, times):
+            hops[key].append(ms)
+    print(f"\nWhere a drag of {name} spends its time, JupyterLab with TCP_NODELAY (median ms of {len(hops[HOPS[0]])} "
+          "answered drag requests; the hops' medians need not add up to the total's):")
+    for key, times in hops.items():
+        print(f"  {key:<58} {statistics.median(times):6.1f}")
+
+
+HOPS = ("pointer event -> request sent (page)", "websocket, page -> server and server -> page (both legs)",
+        "Jupyter Server -> kernel (ZeroMQ)", "kernel: request received -> plot data sent",
+        "kernel -> Jupyter Server (ZeroMQ)", "Jupyter Server: forwarding the plot data",
+        "page: plot data arrived -> plot repainted", "total: pointer event -> plot repainted")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--browser", action="store_true", help="also measure in Chromium (JupyterLab)")
     parser.add_argument("--nodelay", action="store_true",
                         help="measure in Chromium a second time, the server sending small messages at once")
+    parser.add_argument("--breakdown", nargs="?", const="lr_explorer", metavar="EXPLORER",
+                        help="only: where a drag of one explorer (default lr_explorer) spends its time, hop by hop")
     arguments = parser.parse_args()
     print(f"# explorer speed, {time.strftime('%Y-%m-%d %H:%M')}, {machine()}")
+    if arguments.breakdown:
+        drag_breakdown(arguments.breakdown)
+        return
     python_times()
     if arguments.browser or arguments.nodelay:
         browser_times()

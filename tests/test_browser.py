@@ -49,19 +49,20 @@ NODELAY_CONFIG = (ROOT / "binder" / "jupyter_server_config.py").read_text(encodi
 
 
 @contextlib.contextmanager
-def jupyterlab(root, log, nodelay=False):
+def jupyterlab(root, log, nodelay=False, extra_config=""):
     """JupyterLab serving `root`, its output in `log`; yields its URL. The app is exposed to the page
     (window.jupyterapp), so the test runs cells by command instead of clicking through menus, and a kernel is
     started without asking (the "Select Kernel" dialog would otherwise stop Run All on a busy machine).
-    nodelay: the server sends small websocket messages at once (NODELAY_CONFIG)."""
+    nodelay: the server sends small websocket messages at once (NODELAY_CONFIG); extra_config: more lines of
+    server config after it (benchmarks/widgets.py --breakdown adds its timestamps)."""
     state = root.parent / f"{root.name}-state"
     tracker = state / "settings" / "@jupyterlab" / "notebook-extension" / "tracker.jupyterlab-settings"
     tracker.parent.mkdir(parents=True, exist_ok=True)
     tracker.write_text('{"autoStartDefaultKernel": true}')
     environment = dict(os.environ)
-    if nodelay:
+    if nodelay or extra_config:
         (state / "config").mkdir(exist_ok=True)
-        (state / "config" / "jupyter_server_config.py").write_text(NODELAY_CONFIG)
+        (state / "config" / "jupyter_server_config.py").write_text((NODELAY_CONFIG if nodelay else "") + extra_config)
         environment["JUPYTER_CONFIG_PATH"] = os.pathsep.join(
             [str(state / "config")] + [p for p in [os.environ.get("JUPYTER_CONFIG_PATH")] if p])
     with socket.socket() as s:
