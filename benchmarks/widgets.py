@@ -23,8 +23,9 @@ the kernel's "busy" message waits for the browser's delayed ACK (40 ms on Linux)
 time with a server config that turns it off (binder/jupyter_server_config.py, which `make lab` and Binder use).
 
 --breakdown: where one explorer's drag spends its time, hop by hop (JupyterLab with TCP_NODELAY): the page,
-Jupyter Server and the kernel each note when a drag request and the plot data pass them (ms since the epoch, one
-clock on one machine), and each hop's median is printed.
+Jupyter Server and the kernel each note when a drag request and the plot data pass them, and each hop's median is
+printed. The server and the kernel share one clock; the page has its own, so the websocket's two legs (page to
+server, server to page) are given together.
 
 The machine is named with its load: on a shared, busy machine the times are upper bounds; re-run on a quiet one.
 """
